@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+import WeftModel
+
+/// What ``ManifestLoader`` produced: a snapshot when the manifests are valid, and every diagnostic found.
+public struct ManifestLoadResult: Sendable {
+    /// The mesh described by the manifests; `nil` when any diagnostic is an error.
+    public var snapshot: MeshSnapshot?
+    /// Every error and warning, sorted by file and then line (ties keep the order they were found in).
+    public var diagnostics: [Diagnostic]
+
+    /// Whether any diagnostic is an error.
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// The diagnostics that are errors.
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+
+    /// The diagnostics that are warnings.
+    public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
+
+    /// Creates a result.
+    public init(snapshot: MeshSnapshot?, diagnostics: [Diagnostic]) {
+        self.snapshot = snapshot
+        self.diagnostics = diagnostics
+    }
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+import WeftModel
+
+/// Checks the translated objects against each other and builds the snapshot.
+///
+/// Reports, on the later of two objects in load order: a duplicate object (same kind, namespace and
+/// name), an address used by two workloads (Pods and WorkloadEntries), and a virtual IP used by two
+/// services (Services and ServiceEntries). Addresses of a ServiceEntry's inline endpoints are not
+/// checked: several ServiceEntries may legitimately list the same external endpoint.
+enum SnapshotAssembler {
+    static func assemble(_ objects: [TranslatedObject], trustDomain: String, log: DiagnosticLog) -> MeshSnapshot? {
+        var objectOrigins: [String: ObjectOrigin] = [:]
+        var addressOwners: [IPAddress: (origin: ObjectOrigin, line: Int)] = [:]
+        var vipOwners: [IPAddress: (origin: ObjectOrigin, line: Int)] = [:]
+        var namespaces: [MeshNamespace] = []
+        var workloads: [Workload] = []
+        var services: [MeshService] = []
+
+        for object in objects {
+            let origin = object.origin
+            if let first = objectOrigins[origin.object] {
+                log.error(
+                    file: origin.file, line: origin.line, object: origin.object, field: "metadata.name",
+                    "duplicate object: \(origin.object) is already defined at \(first.location); "
+                        + "rename or remove one of them")
+                continue
+            }
+            objectOrigins[origin.object] = origin
+            switch object {
+            case .namespace(let namespace, _):
+                namespaces.append(namespace)
+            case .workload(let workload, _, let addresses):
+                claim(addresses, by: origin, in: &addressOwners, log: log) { ip, first in
+                    "address \(ip) is already used by \(first); every workload needs its own IP — "
+                        + "correct or remove one of them"
+                }
+                workloads.append(workload)
+            case .service(let service, _, let vips):
+                claim(vips, by: origin, in: &vipOwners, log: log) { ip, first in
+                    "virtual IP \(ip) is already used by \(first); every service needs its own VIP — "
+                        + "correct or remove one of them"
+                }
+                services.append(service)
+            }
+        }
+        guard !log.hasErrors else { return nil }
+        return MeshSnapshot(trustDomain: trustDomain, namespaces: namespaces, workloads: workloads, services: services)
+    }
+
+    /// Records `addresses` as owned by `origin`, reporting each one another object already owns.
+    /// `message` gets the address and `Kind/namespace/name (file:line)` of the first owner.
+    private static func claim(
+        _ addresses: [LocatedAddress], by origin: ObjectOrigin,
+        in owners: inout [IPAddress: (origin: ObjectOrigin, line: Int)], log: DiagnosticLog,
+        message: (IPAddress, String) -> String
+    ) {
+        for address in addresses {
+            if let first = owners[address.ip] {
+                let owner = "\(first.origin.object) (\(first.origin.file):\(first.line))"
+                log.error(
+                    file: origin.file, line: address.line, object: origin.object, field: address.field,
+                    message(address.ip, owner))
+            } else {
+                owners[address.ip] = (origin, address.line)
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+import WeftModel
+
+/// Where an object was declared: its file, the line of its `metadata.name`, and its `Kind/namespace/name`.
+struct ObjectOrigin: Hashable {
+    var file: String
+    var line: Int
+    var object: String
+
+    /// `file:line`, for messages that point at another object.
+    var location: String { "\(file):\(line)" }
+}
+
+/// An address of a workload or service together with the field and line it came from, so that a
+/// duplicate can be reported where it is written.
+struct LocatedAddress: Hashable {
+    var ip: IPAddress
+    var field: String
+    var line: Int
+}
+
+/// One manifest object translated into the model, with what the cross-object checks need.
+enum TranslatedObject {
+    case namespace(MeshNamespace, ObjectOrigin)
+    /// A Pod or WorkloadEntry; `addresses` are the ones that go into the IP index (and must be unique).
+    case workload(Workload, ObjectOrigin, addresses: [LocatedAddress])
+    /// A Service or ServiceEntry; `vips` must be unique across services.
+    case service(MeshService, ObjectOrigin, vips: [LocatedAddress])
+
+    /// Where the object was declared.
+    var origin: ObjectOrigin {
+        switch self {
+        case .namespace(_, let origin), .workload(_, let origin, _), .service(_, let origin, _): return origin
+        }
+    }
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+import Logging
+import NIOCore
+import NIOPosix
+import WeftHBONE
+import WeftModel
+
+/// The node's answer to inbound HBONE streams: ``InboundPolicy`` decides, a plain TCP connection to the local
+/// workload carries the bytes.
+struct InboundRouter: HBONEInboundRouter {
+    let context: NodeContext
+
+    func route(_ request: HBONERequest, from peer: HBONEPeer) -> HBONEInboundDecision {
+        let listenerIP = peer.localAddress?.ipAddress.flatMap { IPAddress($0) }
+        switch context.inboundPolicy.check(authority: request.authority, listenerIP: listenerIP, snapshot: context.snapshot) {
+        case .reject(let status, let reason):
+            return .reject(status: status, reason: reason)
+        case .allow:
+            do {
+                return .connect(try SocketAddress(ipAddress: "\(request.authority.ip)", port: Int(request.authority.port)))
+            } catch {
+                return .reject(status: 400, reason: "authority \(request.authority) is not a usable address")
+            }
+        }
+    }
+
+    func connect(to address: SocketAddress, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
+        let tracker = context.tracker
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(.seconds(10))
+            .channelOption(.autoRead, value: false)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connect(to: address)
+            .map { channel in
+                tracker.track(channel)
+                return channel
+            }
+    }
+
+    func streamFinished(_ record: HBONEStreamRecord) {
+        guard record.status == 200 else { return }  // rejections were logged with their reason
+        context.logger.info(
+            "connection complete",
+            metadata: [
+                "direction": "inbound", "src.identity": "\(record.peer.identity)",
+                "src.addr": "\(record.peer.remoteAddress.map { "\($0)" } ?? "-")",
+                "dst.hbone_addr": "\(record.request.map { "\($0.authority)" } ?? "-")",
+                "bytes_recv": "\(record.bytesFromPeer)", "bytes_sent": "\(record.bytesToPeer)",
+                "clean": "\(record.clean)",
+            ]
+        )
+    }
+}

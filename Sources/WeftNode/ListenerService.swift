@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+import Logging
+import NIOCore
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+import ServiceLifecycle
+
+/// One listening socket as a `Service`: bound when started, closed on graceful shutdown (stop accepting); the
+/// node's drain then lets accepted connections finish.
+public struct ListenerService: Service {
+    public let name: String
+    public let address: SocketAddress
+    let group: any EventLoopGroup
+    let logger: Logger
+    let childInitializer: @Sendable (any Channel) -> EventLoopFuture<Void>
+    let bound: @Sendable (Result<any Channel, any Error>) -> Void
+
+    public init(
+        name: String,
+        address: SocketAddress,
+        group: any EventLoopGroup,
+        logger: Logger,
+        bound: @escaping @Sendable (Result<any Channel, any Error>) -> Void = { _ in },
+        childInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
+    ) {
+        self.name = name
+        self.address = address
+        self.group = group
+        self.logger = logger
+        self.bound = bound
+        self.childInitializer = childInitializer
+    }
+
+    public func run() async throws {
+        let server: any Channel
+        do {
+            server = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(ChannelOptions.Types.SocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_REUSEPORT)), value: 1)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer(childInitializer)
+                .bind(to: address)
+                .get()
+        } catch {
+            bound(.failure(error))
+            throw ListenerError(name: name, address: address, underlying: error)
+        }
+        bound(.success(server))
+        logger.info("listening", metadata: ["listener": "\(name)", "addr": "\(address)"])
+        await withGracefulShutdownHandler {
+            try? await server.closeFuture.get()
+        } onGracefulShutdown: {
+            server.close(promise: nil)
+        }
+    }
+}
+
+/// A listener could not bind.
+public struct ListenerError: Error, CustomStringConvertible {
+    public var name: String
+    public var address: SocketAddress
+    public var underlying: any Error
+
+    public var description: String {
+        "cannot listen for \(name) on \(address): \(underlying); is another weft node (or another program) using it, and is the address configured on this host?"
+    }
+}

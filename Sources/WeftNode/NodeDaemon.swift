@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+import WeftHBONE
+import WeftIdentity
+import WeftModel
+
+/// `weft node`: serves the workloads of one node. For each local workload it listens on
+/// `<workload IP>:15008` (inbound HBONE, presenting the workload's certificate) and `<workload IP>:15080`
+/// (SOCKS5: outbound connections from that workload, which carry its identity).
+public struct NodeDaemon: Sendable {
+    /// Options of `weft node`.
+    public struct Configuration: Sendable {
+        public var node: String
+        public var certificateLifetime: Double = 86_400
+        public var drainTimeout: Duration = .seconds(5)
+        public var hbonePort: UInt16 = 15008
+        public var socksPort: UInt16 = 15080
+        public var hbone = HBONEConfiguration()
+        public var eventLoopThreads: Int = System.coreCount
+
+        public init(node: String) {
+            self.node = node
+        }
+    }
+
+    public let configuration: Configuration
+    public let snapshot: MeshSnapshot
+    public let ca: CertificateAuthority
+    public let logger: Logger
+
+    public init(configuration: Configuration, snapshot: MeshSnapshot, ca: CertificateAuthority, logger: Logger) {
+        self.configuration = configuration
+        self.snapshot = snapshot
+        self.ca = ca
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops accepting, lets connections finish up to the drain timeout, and
+    /// closes the rest.
+    public func run() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
+        let identities = IdentityManager(ca: ca, lifetime: configuration.certificateLifetime)
+        let context = NodeContext(
+            node: configuration.node,
+            snapshot: snapshot,
+            identities: identities,
+            hboneConfiguration: configuration.hbone,
+            group: group,
+            logger: logger
+        )
+        let local = context.localWorkloads
+        // Certificates are issued before any listener opens, so the first connection never waits for one.
+        try identities.reconcile(Set(local.map { snapshot.identity(of: $0) }))
+        for (identity, entry) in identities.entries.sorted(by: { $0.key < $1.key }) {
+            logger.info(
+                "certificate issued",
+                metadata: [
+                    "identity": "\(identity)", "serial": "\(entry.certificate.serial)",
+                    "not_after": "\(entry.certificate.notAfter)",
+                ]
+            )
+        }
+        if local.isEmpty {
+            logger.warning("no workload in the configuration runs on this node", metadata: ["node": "\(configuration.node)"])
+        }
+        let contexts = TLSContextCache(identities: identities)
+        var services: [any Service] = [
+            DrainService(context: context, deadline: configuration.drainTimeout),
+            CertificateRotationService(identities: identities, logger: logger),
+        ]
+        for workload in local {
+            for ip in workload.addresses {
+                services.append(hboneListener(for: workload, ip: ip, context: context, contexts: contexts))
+                services.append(socksListener(for: workload, ip: ip, context: context))
+            }
+        }
+        logger.info(
+            "node starting",
+            metadata: [
+                "node": "\(configuration.node)", "workloads": "\(local.count)",
+                "trust_domain": "\(snapshot.trustDomain)",
+            ]
+        )
+        let serviceGroup = ServiceGroup(
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        do {
+            try await serviceGroup.run()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await group.shutdownGracefully()
+        logger.info("node stopped")
+    }
+
+    private func hboneListener(
+        for workload: Workload,
+        ip: IPAddress,
+        context: NodeContext,
+        contexts: TLSContextCache
+    ) -> ListenerService {
+        let identity = snapshot.identity(of: workload)
+        let router = InboundRouter(context: context)
+        let address = try! SocketAddress(ipAddress: "\(ip)", port: Int(configuration.hbonePort))
+        let logger = self.logger
+        return ListenerService(
+            name: "hbone \(workload.namespace)/\(workload.name)",
+            address: address,
+            group: context.group,
+            logger: logger
+        ) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let tls = try contexts.serverContext(for: identity)
+                try HBONEServer.configure(
+                    channel: channel,
+                    context: tls,
+                    verifier: context.verifier,
+                    router: router,
+                    configuration: context.hboneConfiguration,
+                    logger: logger
+                )
+                context.tracker.track(channel)
+            }
+        }
+    }
+
+    private func socksListener(for workload: Workload, ip: IPAddress, context: NodeContext) -> ListenerService {
+        let address = try! SocketAddress(ipAddress: "\(ip)", port: Int(configuration.socksPort))
+        return ListenerService(
+            name: "socks5 \(workload.namespace)/\(workload.name)",
+            address: address,
+            group: context.group,
+            logger: logger
+        ) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(SOCKS5Handler(source: workload, node: context))
+                context.tracker.track(channel)
+            }
+        }
+    }
+}
+
+/// Runs first and stops last: once the listeners have stopped accepting, waits for live connections to finish
+/// (up to the deadline), then closes what is left and the HBONE pool.
+struct DrainService: Service {
+    let context: NodeContext
+    let deadline: Duration
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let open = context.tracker.count
+        context.logger.info("draining", metadata: ["connections": "\(open)", "deadline": "\(deadline)"])
+        let forced = await context.tracker.drain(deadline: .now + deadline)
+        context.pool.shutdown()
+        if forced > 0 {
+            context.logger.warning("drain deadline reached; connections closed", metadata: ["connections": "\(forced)"])
+        }
+    }
+}
