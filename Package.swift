@@ -121,16 +121,6 @@ let package = Package(
             dependencies: ["WeftNode", "WeftModel", "WeftConfig"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "EndToEndTests",
-            dependencies: [
-                "WeftModel", "WeftIdentity",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: swiftSettings
-        ),
     ],
     swiftLanguageModes: [.v6]
 )

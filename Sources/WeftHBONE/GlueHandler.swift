@@ -136,6 +136,8 @@ public final class GlueHandler: ChannelDuplexHandler {
         guard let context, !outputDone else { return }
         outputDone = true
         let closesItself = self.closesItself
+        // Writes forwarded in this read burst are not flushed yet; a half-close discards unflushed writes.
+        context.flush()
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.close(mode: .output, promise: promise)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)

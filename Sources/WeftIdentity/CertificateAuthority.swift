@@ -178,8 +178,9 @@ public struct CertificateAuthority: Sendable {
                 version: .v3,
                 serialNumber: Certificate.SerialNumber(),
                 publicKey: leafKey,
-                // A minute of back-dating absorbs clock skew between nodes, as Istio's CA does.
-                notValidBefore: now.addingTimeInterval(-60),
+                // Back-dating absorbs clock skew between nodes (a minute, as Istio's CA), but never more than a
+                // tenth of the lifetime: short test lifetimes would otherwise be due for renewal when issued.
+                notValidBefore: now.addingTimeInterval(-min(60, lifetime / 10)),
                 notValidAfter: now.addingTimeInterval(lifetime),
                 issuer: certificate.subject,
                 subject: DistinguishedName(),
