@@ -57,6 +57,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MARK: - Linux: namespaces, nftables, socket options
+        .target(
+            name: "CWeftLinux",
+            linkerSettings: [.linkedLibrary("nftables")]
+        ),
+        .target(name: "WeftRedirect", dependencies: ["CWeftLinux"], swiftSettings: swiftSettings),
         // MARK: - Data path
         .target(
             name: "WeftHBONE",
@@ -116,6 +122,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "WeftRedirectTests", dependencies: ["WeftRedirect"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftNodeTests",
             dependencies: ["WeftNode", "WeftModel", "WeftConfig"],

@@ -31,6 +31,14 @@ public enum HBONEServer {
             report.reject("client certificate rejected: \(error.reason)", code: error.code.description)
         }
         try sync.addHandler(NIOSSLServerHandler(context: context, customVerificationCallbackWithMetadata: callback))
+        // A client that never finishes the handshake (slowloris, port scanner) must not hold a socket forever.
+        let handshakeDone = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+        let timeout = channel.eventLoop.scheduleTask(in: configuration.connectTimeout) { [weak channel] in
+            guard !handshakeDone.value, let channel else { return }
+            report.reject("TLS handshake not completed within \(configuration.connectTimeout)", code: "handshake_timeout")
+            channel.close(promise: nil)
+        }
+        channel.closeFuture.whenComplete { _ in timeout.cancel() }
         try sync.addHandler(
             ALPNEnforcer { outcome, handlerContext in
                 switch outcome {
@@ -40,6 +48,8 @@ public enum HBONEServer {
                         code: "alpn"
                     )
                 case .negotiated:
+                    handshakeDone.value = true
+                    timeout.cancel()
                     guard let identity = MeshTLS.peerIdentity(of: handlerContext.pipeline.syncOperations) else {
                         report.reject("no SPIFFE identity in the verified client certificate", code: "identity")
                         handlerContext.close(promise: nil)
