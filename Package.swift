@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "WeftNode",
             dependencies: [
-                "WeftModel", "WeftConfig", "WeftIdentity", "WeftTLS", "WeftHBONE",
+                "WeftModel", "WeftConfig", "WeftIdentity", "WeftTLS", "WeftHBONE", "WeftRedirect", "CWeftLinux",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

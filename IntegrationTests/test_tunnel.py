@@ -117,7 +117,7 @@ async def _open_socks(proxy_ip: str, dst: tuple[str, int]):
 
 
 @pytest.mark.slow
-def test_thousand_concurrent_connections_share_a_small_pool(lab: Lab):
+def test_thousand_concurrent_connections_share_a_small_pool(lab: Lab, report):
     mesh = start_mesh(lab)
     total, per_conn = 1000, 100
     echo = mesh.echo
@@ -157,6 +157,7 @@ def test_thousand_concurrent_connections_share_a_small_pool(lab: Lab):
     tls_conns = asyncio.run(main())
     limit = math.ceil(total / per_conn) + THREADS + 2
     opened = mesh.node_a.log.count("hbone connection opened")
+    report(f"{total} concurrent tunnels: {tls_conns} TCP connections to :15008, {opened} pooled HBONE connections opened")
     assert 1 <= tls_conns <= limit, f"{tls_conns} TCP connections to {echo.ip}:15008 (limit {limit})"
     assert 1 <= opened <= limit, f"pool opened {opened} HBONE connections (limit {limit})"
     # Every stream completed on both sides.

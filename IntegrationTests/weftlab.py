@@ -25,7 +25,7 @@ from typing import Callable, Iterable
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 ECHO_SERVER = HERE / "helpers" / "echo_server.py"
-HBONE_CLIENT_JS = HERE / "interop" / "hbone-client.js"
+HBONE_CLIENT_JS = Path(__import__("os").environ.get("HBONE_JS", str(HERE / "interop" / "hbone-client.js")))
 
 STARTUP_TIMEOUT = 20.0
 TRUST_DOMAIN = "cluster.local"

@@ -59,10 +59,12 @@ function finish(error) {
   result.body = body.toString('utf8');
   result.bodyBase64 = body.toString('base64');
   process.stdout.write(JSON.stringify(result) + '\n');
-  if (session) session.destroy();
   process.exitCode = result.status === null ? 1 : 0;
-  // Do not wait for lingering handles.
-  setImmediate(() => process.exit());
+  // Close politely (GOAWAY, then TCP FIN) so the server sees an orderly end, not a reset; do not hang on it.
+  const exit = () => process.exit();
+  setTimeout(exit, 2000).unref();
+  if (session && !session.destroyed && !session.closed) session.close(exit);
+  else setImmediate(exit);
 }
 
 const timer = setTimeout(() => finish(new Error(`timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);

@@ -58,25 +58,20 @@ public final class HBONEClientPool: Sendable {
     private let identities: IdentityManager
     private let verifier: PeerVerifier
     private let logger: Logger
-    private let socketOptions: @Sendable (ClientBootstrap) -> ClientBootstrap
     private let sweeper: NIOLockedValueBox<RepeatedTask?> = NIOLockedValueBox(nil)
     private let clock = NIODeadline.now
 
-    /// - Parameter socketOptions: applied to every upstream bootstrap (e.g. SO_MARK so the node's own traffic
-    ///   is never captured again).
     public init(
         configuration: HBONEConfiguration,
         identities: IdentityManager,
         verifier: PeerVerifier,
         logger: Logger,
-        sweepOn loop: any EventLoop,
-        socketOptions: @escaping @Sendable (ClientBootstrap) -> ClientBootstrap = { $0 }
+        sweepOn loop: any EventLoop
     ) {
         self.configuration = configuration
         self.identities = identities
         self.verifier = verifier
         self.logger = logger
-        self.socketOptions = socketOptions
         self.state = NIOLockedValueBox(
             State(
                 machine: Machine(
@@ -98,7 +93,12 @@ public final class HBONEClientPool: Sendable {
 
     /// Opens a tunnel: a CONNECT stream on a pooled connection owned by `eventLoop`. The returned stream channel
     /// has answered 200 and carries `ByteBuffer`s (an ``HBONEStreamCodec`` is installed).
-    public func openStream(key: Key, request: HBONERequest, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
+    public func openStream(
+        key: Key,
+        request: HBONERequest,
+        on eventLoop: any EventLoop,
+        dialer: any UpstreamDialer = DirectDialer()
+    ) -> EventLoopFuture<any Channel> {
         let partition = PartitionKey(key: key, loop: ObjectIdentifier(eventLoop))
         let acquired: (Machine.ConnectionID, EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer>, EventLoopPromise<NIOHTTP2Handler.StreamMultiplexer>?)
         do {
@@ -123,7 +123,7 @@ public final class HBONEClientPool: Sendable {
         }
         let (id, connection, opening) = acquired
         if let opening {
-            connect(id: id, key: key, on: eventLoop).cascade(to: opening)
+            connect(id: id, key: key, on: eventLoop, dialer: dialer).cascade(to: opening)
         }
         return connection.flatMap { multiplexer -> EventLoopFuture<any Channel> in
             let response = eventLoop.makePromise(of: Void.self)
@@ -164,7 +164,8 @@ public final class HBONEClientPool: Sendable {
     private func connect(
         id: Machine.ConnectionID,
         key: Key,
-        on eventLoop: any EventLoop
+        on eventLoop: any EventLoop,
+        dialer: any UpstreamDialer
     ) -> EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer> {
         let context: NIOSSLContext
         do {
@@ -177,14 +178,7 @@ public final class HBONEClientPool: Sendable {
         let logger = self.logger
         let ready = eventLoop.makePromise(of: NIOHTTP2Handler.StreamMultiplexer.self)
         let failure = NIOLockedValueBox<String?>(nil)
-        let bootstrap = socketOptions(
-            ClientBootstrap(group: eventLoop)
-                .connectTimeout(configuration.connectTimeout)
-                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .channelOption(.socketOption(.so_keepalive), value: 1)
-        )
-        .bindSourceIfNeeded(key.sourceIP)
-        .channelInitializer { channel in
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<Void> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 let callback = MeshTLS.verificationCallback(verifier: verifier, expected: [key.destination]) { error in
                     failure.withLockedValue { $0 = error.reason }
@@ -227,7 +221,15 @@ public final class HBONEClientPool: Sendable {
                 )
             }
         }
-        bootstrap.connect(host: "\(key.address.ip)", port: Int(key.address.port)).whenComplete { [weak self] result in
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(ipAddress: "\(key.address.ip)", port: Int(key.address.port))
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        dialer.connect(
+            to: address, from: key.sourceIP, on: eventLoop, timeout: configuration.connectTimeout, initializer: initializer
+        ).whenComplete { [weak self] result in
             switch result {
             case .success(let channel):
                 self?.state.withLockedValue { $0.channels[id] = channel }
@@ -313,10 +315,3 @@ final class ClientConnectionErrorHandler: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension ClientConnectionErrorHandler: Sendable {}
-
-extension ClientBootstrap {
-    fileprivate func bindSourceIfNeeded(_ ip: IPAddress?) -> ClientBootstrap {
-        guard let ip, let address = try? SocketAddress(ipAddress: "\(ip)", port: 0) else { return self }
-        return bind(to: address)
-    }
-}

@@ -18,10 +18,12 @@ final class SOCKS5Handler: ChannelInboundHandler, RemovableChannelHandler {
     private var connecting = false
     private let source: Workload
     private let node: NodeContext
+    private let connector: OutboundConnector
 
-    init(source: Workload, node: NodeContext) {
+    init(source: Workload, node: NodeContext, dialer: any UpstreamDialer = DirectDialer()) {
         self.source = source
         self.node = node
+        self.connector = OutboundConnector(node: node, source: source, dialer: dialer)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -61,118 +63,30 @@ final class SOCKS5Handler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func start(context: ChannelHandlerContext, destination: HostPort) {
-        let snapshot = node.snapshot
-        let plan = node.planner.plan(destination: destination, snapshot: snapshot)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let client = context.channel.remoteAddress
-        switch plan {
-        case .reject(let reason):
-            node.logger.warning(
-                "outbound connection refused",
-                metadata: ["src.workload": "\(source.namespace)/\(source.name)", "dst": "\(destination)", "reason": "\(reason)"]
-            )
-            fail(context: context, reply: SOCKS5Parser.reply(.hostUnreachable))
-        case .passthrough(let target):
-            let address: SocketAddress
-            do {
-                address = try SocketAddress(ipAddress: "\(target.ip)", port: Int(target.port))
-            } catch {
-                fail(context: context, reply: SOCKS5Parser.reply(.addressTypeNotSupported))
-                return
-            }
-            ClientBootstrap(group: context.eventLoop)
-                .connectTimeout(.seconds(10))
-                .channelOption(.autoRead, value: false)
-                .channelOption(.allowRemoteHalfClosure, value: true)
-                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .connect(to: address)
-                .whenComplete { result in
-                    let (handler, context) = loopBound.value
-                    switch result {
-                    case .success(let upstream):
-                        handler.splice(context: context, upstream: upstream, upstreamClosesItself: false, description: "passthrough \(target)")
-                    case .failure(let error):
-                        handler.node.logger.info("passthrough connect failed", metadata: ["dst": "\(target)", "error": "\(error)"])
-                        handler.fail(context: context, reply: SOCKS5Parser.reply(.connectionRefused))
-                    }
+        connector.open(destination: destination, client: context.channel.remoteAddress, on: context.eventLoop).whenComplete {
+            result in
+            let (handler, context) = loopBound.value
+            switch result {
+            case .success(let upstream):
+                guard context.channel.isActive else {
+                    upstream.channel.close(promise: nil)
+                    return
                 }
-        case .hbone(let target):
-            let sourceIdentity = snapshot.identity(of: source)
-            let request = HBONERequest(
-                authority: target.authority,
-                forwardedFor: client.flatMap { addr in addr.ipAddress.flatMap { IPAddress($0) }.map { HostPort(ip: $0, port: UInt16(addr.port ?? 0)) } },
-                serviceHost: target.service?.hostname,
-                baggage: HBONEHeaders.baggage(namespace: source.namespace, workloadKind: source.kind == .pod ? "pod" : "workloadentry", workload: source.name,
-                                              service: source.labels["app"], version: source.labels["version"]),
-                traceparent: HBONEHeaders.traceparent()
-            )
-            let key = HBONEClientPool.Key(
-                source: sourceIdentity, destination: target.destinationIdentity, address: target.nextHop,
-                sourceIP: context.channel.localAddress?.ipAddress.flatMap { IPAddress($0) }
-            )
-            node.pool.openStream(key: key, request: request, on: context.eventLoop).whenComplete { result in
-                let (handler, context) = loopBound.value
-                switch result {
-                case .success(let stream):
-                    handler.splice(
-                        context: context, upstream: stream, upstreamClosesItself: true,
-                        description: "hbone \(target.destinationIdentity) via \(target.nextHop) authority \(target.authority)"
+                do {
+                    try handler.connector.splice(
+                        context: context, upstream: upstream, pending: handler.pending,
+                        reply: ByteBuffer(bytes: SOCKS5Parser.reply(.succeeded))
                     )
-                case .failure(let error):
-                    let status = (error as? HBONEClientError)?.status
-                    handler.node.logger.warning(
-                        "outbound hbone failed",
-                        metadata: [
-                            "src.identity": "\(sourceIdentity)", "dst": "\(target.authority)",
-                            "dst.identity": "\(target.destinationIdentity)", "error": "\(error)",
-                        ]
-                    )
-                    let code: SOCKS5Parser.ReplyCode =
-                        switch status {
-                        case 401, 403: .notAllowed
-                        case 503: .connectionRefused
-                        default: .hostUnreachable
-                        }
-                    handler.fail(context: context, reply: SOCKS5Parser.reply(code))
+                    handler.pending = []
+                } catch {
+                    upstream.channel.close(promise: nil)
+                    context.close(promise: nil)
                 }
+            case .failure(let error):
+                let code = (error as? OutboundConnector.Failure)?.reply ?? .generalFailure
+                handler.fail(context: context, reply: SOCKS5Parser.reply(code))
             }
-        }
-    }
-
-    private func splice(context: ChannelHandlerContext, upstream: any Channel, upstreamClosesItself: Bool, description: String) {
-        guard context.channel.isActive else {
-            upstream.close(promise: nil)
-            return
-        }
-        node.tracker.track(upstream)
-        let logger = node.logger
-        let source = self.source
-        let started = NIODeadline.now()
-        let (downstreamSide, upstreamSide) = GlueHandler.matchedPair(secondClosesItself: upstreamClosesItself) { totals in
-            logger.info(
-                "connection complete",
-                metadata: [
-                    "direction": "outbound", "src.workload": "\(source.namespace)/\(source.name)", "route": "\(description)",
-                    "bytes_sent": "\(totals.firstToSecond)", "bytes_recv": "\(totals.secondToFirst)",
-                    "clean": "\(totals.clean)",
-                    "duration": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)ms",
-                ]
-            )
-        }
-        do {
-            try upstream.pipeline.syncOperations.addHandler(upstreamSide)
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: SOCKS5Parser.reply(.succeeded))), promise: nil)
-            try context.pipeline.syncOperations.addHandler(downstreamSide, position: .after(self))
-            if !pending.isEmpty {
-                upstream.writeAndFlush(ByteBuffer(bytes: pending), promise: nil)
-                pending = []
-            }
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-            _ = context.channel.setOption(ChannelOptions.autoRead, value: true)
-            _ = upstream.setOption(ChannelOptions.autoRead, value: true)
-        } catch {
-            upstream.close(promise: nil)
-            context.close(promise: nil)
         }
     }
 
