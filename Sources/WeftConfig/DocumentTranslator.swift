@@ -11,6 +11,7 @@ enum DocumentTranslator {
     static let supportedKinds: [String: String] = [
         "Namespace": "", "Pod": "", "Service": "",
         "WorkloadEntry": "networking.istio.io", "ServiceEntry": "networking.istio.io",
+        "PeerAuthentication": "security.istio.io",
     ]
 
     /// Translates every document of `text`. A YAML syntax error is reported at the line Yams gives, and
@@ -83,6 +84,8 @@ enum DocumentTranslator {
             translated = IstioTranslator.translateWorkloadEntry(objectRoot, reader: &objectReader)
         case ("networking.istio.io", "ServiceEntry"):
             translated = ServiceEntryTranslator.translate(objectRoot, reader: &objectReader)
+        case ("security.istio.io", "PeerAuthentication"):
+            translated = SecurityTranslator.translatePeerAuthentication(objectRoot, reader: &objectReader)
         default:
             warnUnknown(kind: kind, apiVersion: apiVersion, root: root, reader: reader)
             translated = nil

@@ -5,8 +5,9 @@ import WeftModel
 
 /// Loads Kubernetes-style multi-document YAML manifests into a ``MeshSnapshot``.
 ///
-/// Reads `Namespace`, `Pod` and `Service` (`v1`), and `WorkloadEntry` and `ServiceEntry`
-/// (`networking.istio.io`, any version), expanding `List` documents as kubectl writes them. Other kinds
+/// Reads `Namespace`, `Pod` and `Service` (`v1`), `WorkloadEntry` and `ServiceEntry`
+/// (`networking.istio.io`, any version), and `PeerAuthentication` (`security.istio.io`, `v1` or `v1beta1`;
+/// any version is read), expanding `List` documents as kubectl writes them. Other kinds
 /// are skipped with a warning, empty documents silently, and unknown fields are ignored. Every problem
 /// becomes a ``Diagnostic`` with its file, line, object and field; any error withholds the snapshot.
 public enum ManifestLoader {
@@ -16,12 +17,15 @@ public enum ManifestLoader {
     ///   - paths: Files (read whatever their extension) or directories (their `*.yaml` and `*.yml` files,
     ///     recursively, in path order, skipping names that start with `.`).
     ///   - trustDomain: The SPIFFE trust domain of the snapshot.
+    ///   - rootNamespace: Istio's root namespace, whose selector-less PeerAuthentication is mesh-wide.
     /// - Returns: The snapshot, or `nil` with the errors that prevent it, and all diagnostics. A path that
     ///   does not exist or cannot be read is an error at line 0.
-    public static func load(paths: [String], trustDomain: String = "cluster.local") -> ManifestLoadResult {
+    public static func load(
+        paths: [String], trustDomain: String = "cluster.local", rootNamespace: String = "istio-system"
+    ) -> ManifestLoadResult {
         let log = DiagnosticLog()
         let sources = ManifestFileCollector.sources(paths: paths, log: log)
-        return load(sources: sources, trustDomain: trustDomain, log: log)
+        return load(sources: sources, trustDomain: trustDomain, rootNamespace: rootNamespace, log: log)
     }
 
     /// Loads manifests from in-memory sources, as for hot reload or tests.
@@ -29,21 +33,24 @@ public enum ManifestLoader {
     /// - Parameters:
     ///   - sources: (file name, YAML text) pairs; the name is what diagnostics show as the file.
     ///   - trustDomain: The SPIFFE trust domain of the snapshot.
+    ///   - rootNamespace: Istio's root namespace, whose selector-less PeerAuthentication is mesh-wide.
     /// - Returns: The snapshot, or `nil` with the errors that prevent it, and all diagnostics.
     public static func load(
-        sources: [(name: String, text: String)], trustDomain: String = "cluster.local"
+        sources: [(name: String, text: String)], trustDomain: String = "cluster.local",
+        rootNamespace: String = "istio-system"
     ) -> ManifestLoadResult {
-        load(sources: sources, trustDomain: trustDomain, log: DiagnosticLog())
+        load(sources: sources, trustDomain: trustDomain, rootNamespace: rootNamespace, log: DiagnosticLog())
     }
 
     private static func load(
-        sources: [(name: String, text: String)], trustDomain: String, log: DiagnosticLog
+        sources: [(name: String, text: String)], trustDomain: String, rootNamespace: String, log: DiagnosticLog
     ) -> ManifestLoadResult {
         var objects: [TranslatedObject] = []
         for source in sources {
             objects += DocumentTranslator.translate(name: source.name, text: source.text, log: log)
         }
-        let snapshot = SnapshotAssembler.assemble(objects, trustDomain: trustDomain, log: log)
+        let snapshot = SnapshotAssembler.assemble(
+            objects, trustDomain: trustDomain, rootNamespace: rootNamespace, log: log)
         return ManifestLoadResult(snapshot: snapshot, diagnostics: log.sorted)
     }
 }

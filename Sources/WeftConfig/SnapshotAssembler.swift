@@ -8,15 +8,20 @@ import WeftModel
 /// Reports, on the later of two objects in load order: a duplicate object (same kind, namespace and
 /// name), an address used by two workloads (Pods and WorkloadEntries), and a virtual IP used by two
 /// services (Services and ServiceEntries). Addresses of a ServiceEntry's inline endpoints are not
-/// checked: several ServiceEntries may legitimately list the same external endpoint.
+/// checked: several ServiceEntries may legitimately list the same external endpoint. Two selector-less
+/// PeerAuthentications in one namespace are a warning: only one of them applies.
 enum SnapshotAssembler {
-    static func assemble(_ objects: [TranslatedObject], trustDomain: String, log: DiagnosticLog) -> MeshSnapshot? {
+    static func assemble(
+        _ objects: [TranslatedObject], trustDomain: String, rootNamespace: String = "istio-system",
+        log: DiagnosticLog
+    ) -> MeshSnapshot? {
         var objectOrigins: [String: ObjectOrigin] = [:]
         var addressOwners: [IPAddress: (origin: ObjectOrigin, line: Int)] = [:]
         var vipOwners: [IPAddress: (origin: ObjectOrigin, line: Int)] = [:]
         var namespaces: [MeshNamespace] = []
         var workloads: [Workload] = []
         var services: [MeshService] = []
+        var peerAuthentications: [(policy: PeerAuthentication, origin: ObjectOrigin)] = []
 
         for object in objects {
             let origin = object.origin
@@ -43,10 +48,39 @@ enum SnapshotAssembler {
                         + "correct or remove one of them"
                 }
                 services.append(service)
+            case .peerAuthentication(let policy, _):
+                peerAuthentications.append((policy, origin))
             }
         }
+        warnShadowedPeerAuthentications(peerAuthentications, rootNamespace: rootNamespace, log: log)
         guard !log.hasErrors else { return nil }
-        return MeshSnapshot(trustDomain: trustDomain, namespaces: namespaces, workloads: workloads, services: services)
+        return MeshSnapshot(
+            trustDomain: trustDomain, namespaces: namespaces, workloads: workloads, services: services,
+            peerAuthentications: peerAuthentications.map(\.policy), rootNamespace: rootNamespace)
+    }
+
+    /// Warns about every selector-less PeerAuthentication that another one in the same namespace shadows.
+    /// Istio applies only the oldest; Weft has no creation times and applies the alphabetically first name,
+    /// as ``PeerAuthentication/effectiveMode(for:port:policies:rootNamespace:)`` does.
+    private static func warnShadowedPeerAuthentications(
+        _ policies: [(policy: PeerAuthentication, origin: ObjectOrigin)], rootNamespace: String, log: DiagnosticLog
+    ) {
+        let byNamespace = Dictionary(grouping: policies.filter { $0.policy.selector == nil }, by: \.policy.namespace)
+        for (namespace, group) in byNamespace where group.count > 1 {
+            let sorted = group.sorted { $0.policy.name < $1.policy.name }
+            guard let winner = sorted.first else { continue }
+            let scope =
+                namespace == rootNamespace ? "the whole mesh (root namespace \(namespace))" : "namespace \(namespace)"
+            for shadowed in sorted.dropFirst() {
+                log.warning(
+                    file: shadowed.origin.file, line: shadowed.origin.line, object: shadowed.origin.object,
+                    field: "metadata.name",
+                    "another PeerAuthentication without a selector, \(winner.origin.object) "
+                        + "(\(winner.origin.location)), also applies to \(scope); Istio uses only the oldest, Weft "
+                        + "uses the alphabetically first name, \(winner.policy.name), so this one is ignored — "
+                        + "merge them or add a selector to one")
+            }
+        }
     }
 
     /// Records `addresses` as owned by `origin`, reporting each one another object already owns.

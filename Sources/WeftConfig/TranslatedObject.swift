@@ -28,11 +28,15 @@ enum TranslatedObject {
     case workload(Workload, ObjectOrigin, addresses: [LocatedAddress])
     /// A Service or ServiceEntry; `vips` must be unique across services.
     case service(MeshService, ObjectOrigin, vips: [LocatedAddress])
+    /// An Istio PeerAuthentication.
+    case peerAuthentication(PeerAuthentication, ObjectOrigin)
 
     /// Where the object was declared.
     var origin: ObjectOrigin {
         switch self {
-        case .namespace(_, let origin), .workload(_, let origin, _), .service(_, let origin, _): return origin
+        case .namespace(_, let origin), .workload(_, let origin, _), .service(_, let origin, _),
+            .peerAuthentication(_, let origin):
+            return origin
         }
     }
 }

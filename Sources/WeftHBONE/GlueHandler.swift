@@ -60,6 +60,11 @@ public final class GlueHandler: ChannelDuplexHandler {
         return (first, second)
     }
 
+    /// Counts bytes this side read before the splice existed and that the caller forwarded itself.
+    public func countPrefetched(_ count: Int) {
+        bytesRead &+= UInt64(count)
+    }
+
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
     }

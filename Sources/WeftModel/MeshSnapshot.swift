@@ -8,6 +8,9 @@ public struct MeshSnapshot: Sendable {
     public let namespaces: [String: MeshNamespace]
     public let workloads: [Workload]
     public let services: [MeshService]
+    /// PeerAuthentication policies, and the namespace whose selector-less policy is mesh-wide.
+    public let peerAuthentications: [PeerAuthentication]
+    public let rootNamespace: String
 
     /// Workload by each of its addresses. Built once; duplicates are rejected by the loader before
     /// a snapshot is made, so the first one wins here.
@@ -19,8 +22,12 @@ public struct MeshSnapshot: Sendable {
         trustDomain: String = "cluster.local",
         namespaces: [MeshNamespace] = [],
         workloads: [Workload] = [],
-        services: [MeshService] = []
+        services: [MeshService] = [],
+        peerAuthentications: [PeerAuthentication] = [],
+        rootNamespace: String = "istio-system"
     ) {
+        self.peerAuthentications = peerAuthentications
+        self.rootNamespace = rootNamespace
         self.trustDomain = trustDomain
         self.namespaces = Dictionary(namespaces.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.workloads = workloads

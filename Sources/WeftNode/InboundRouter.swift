@@ -11,6 +11,7 @@ import WeftModel
 /// workload carries the bytes.
 struct InboundRouter: HBONEInboundRouter {
     let context: NodeContext
+    var dialer: any UpstreamDialer = DirectDialer()
 
     func route(_ request: HBONERequest, from peer: HBONEPeer) -> HBONEInboundDecision {
         let listenerIP = peer.localAddress?.ipAddress.flatMap { IPAddress($0) }
@@ -28,20 +29,17 @@ struct InboundRouter: HBONEInboundRouter {
 
     func connect(to address: SocketAddress, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
         let tracker = context.tracker
-        return ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(10))
-            .channelOption(.autoRead, value: false)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .connect(to: address)
-            .map { channel in
-                tracker.track(channel)
-                return channel
-            }
+        return dialer.connect(to: address, from: nil, on: eventLoop, timeout: .seconds(10)) { channel in
+            channel.setOption(.autoRead, value: false)
+        }.map { channel in
+            tracker.track(channel)
+            return channel
+        }
     }
 
     func streamFinished(_ record: HBONEStreamRecord) {
         guard record.status == 200 else { return }  // rejections were logged with their reason
+        context.counters.mtlsAccepted()
         context.logger.info(
             "connection complete",
             metadata: [

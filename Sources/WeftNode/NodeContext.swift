@@ -22,6 +22,7 @@ public final class NodeContext: Sendable {
     public let group: any EventLoopGroup
     public let planner: OutboundPlanner
     public let inboundPolicy: InboundPolicy
+    public let counters = NodeCounters()
     private let snapshotBox: NIOLockedValueBox<MeshSnapshot>
 
     public init(

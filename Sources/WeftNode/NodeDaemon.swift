@@ -9,6 +9,7 @@ import UnixSignals
 import WeftHBONE
 import WeftIdentity
 import WeftModel
+import WeftRedirect
 
 /// `weft node`: serves the workloads of one node. For each local workload it listens on
 /// `<workload IP>:15008` (inbound HBONE, presenting the workload's certificate) and `<workload IP>:15080`
@@ -74,7 +75,27 @@ public struct NodeDaemon: Sendable {
             DrainService(context: context, deadline: configuration.drainTimeout),
             CertificateRotationService(identities: identities, logger: logger),
         ]
+        let threadPool = NIOThreadPool(numberOfThreads: 4)
+        threadPool.start()
         for workload in local {
+            if let netns = Enrollment.netns(of: workload) {
+                // In-pod mode: the pod is a network namespace; capture it if it is in ambient mode.
+                guard Enrollment.isAmbient(workload, in: snapshot) else {
+                    logger.info(
+                        "pod not in ambient mode; not captured",
+                        metadata: ["pod": "\(workload.namespace)/\(workload.name)"]
+                    )
+                    continue
+                }
+                services.append(
+                    PodProxyService(
+                        workload: workload, netns: netns, context: context, contexts: contexts, threadPool: threadPool,
+                        rules: RedirectRules()
+                    )
+                )
+                continue
+            }
+            // Loopback mode: the workload's addresses are on this host; HBONE and a SOCKS5 entry per address.
             for ip in workload.addresses {
                 services.append(hboneListener(for: workload, ip: ip, context: context, contexts: contexts))
                 services.append(socksListener(for: workload, ip: ip, context: context))
@@ -99,7 +120,15 @@ public struct NodeDaemon: Sendable {
             throw error
         }
         try await group.shutdownGracefully()
-        logger.info("node stopped")
+        try? await threadPool.shutdownGracefully()
+        let counts = context.counters.snapshot
+        logger.info(
+            "node stopped",
+            metadata: [
+                "inbound_mtls": "\(counts.mtls)", "inbound_plaintext_accepted": "\(counts.plaintextAccepted)",
+                "inbound_plaintext_refused": "\(counts.plaintextRefused)",
+            ]
+        )
     }
 
     private func hboneListener(

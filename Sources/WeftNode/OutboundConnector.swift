@@ -97,7 +97,14 @@ struct OutboundConnector: Sendable {
 
     /// Splices the workload's channel (`downstream`, handled by `context`) with `upstream`, forwarding `pending`
     /// bytes first. Must run on the downstream's event loop, which is the upstream's too.
-    func splice(context: ChannelHandlerContext, upstream: Upstream, pending: [UInt8], reply: ByteBuffer?) throws {
+    /// `inputClosed`: the workload already half-closed before the splice (its EOF was read by the handler).
+    func splice(
+        context: ChannelHandlerContext,
+        upstream: Upstream,
+        pending: [UInt8],
+        inputClosed: Bool = false,
+        reply: ByteBuffer?
+    ) throws {
         node.tracker.track(upstream.channel)
         let logger = node.logger
         let source = self.source
@@ -117,7 +124,11 @@ struct OutboundConnector: Sendable {
         try upstream.channel.pipeline.syncOperations.addHandler(upstreamSide)
         if let reply { context.writeAndFlush(NIOAny(reply), promise: nil) }
         try context.pipeline.syncOperations.addHandler(downstreamSide, position: .after(context.handler))
-        if !pending.isEmpty { upstream.channel.writeAndFlush(ByteBuffer(bytes: pending), promise: nil) }
+        if !pending.isEmpty {
+            downstreamSide.countPrefetched(pending.count)
+            upstream.channel.writeAndFlush(ByteBuffer(bytes: pending), promise: nil)
+        }
+        if inputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         _ = context.channel.setOption(.autoRead, value: true)
         _ = upstream.channel.setOption(.autoRead, value: true)

@@ -15,6 +15,7 @@ final class SOCKS5Handler: ChannelInboundHandler, RemovableChannelHandler {
 
     private var parser = SOCKS5Parser()
     private var pending: [UInt8] = []
+    private var inputClosed = false
     private var connecting = false
     private let source: Workload
     private let node: NodeContext
@@ -75,7 +76,7 @@ final class SOCKS5Handler: ChannelInboundHandler, RemovableChannelHandler {
                 }
                 do {
                     try handler.connector.splice(
-                        context: context, upstream: upstream, pending: handler.pending,
+                        context: context, upstream: upstream, pending: handler.pending, inputClosed: handler.inputClosed,
                         reply: ByteBuffer(bytes: SOCKS5Parser.reply(.succeeded))
                     )
                     handler.pending = []
@@ -88,6 +89,14 @@ final class SOCKS5Handler: ChannelInboundHandler, RemovableChannelHandler {
                 handler.fail(context: context, reply: SOCKS5Parser.reply(code))
             }
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed? = event as? ChannelEvent {
+            inputClosed = true  // replayed to the splice once it exists
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -14,6 +14,11 @@ public enum PodSockets {
         public var operation: String
         public var errno: Int32
         public var description: String { "\(operation): \(String(cString: strerror(errno)))" }
+
+        public init(operation: String, errno: Int32) {
+            self.operation = operation
+            self.errno = errno
+        }
     }
 
     /// A listening TCP socket on `0.0.0.0:port` with SO_REUSEADDR and SO_REUSEPORT, so a restarted (or upgraded)

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import WeftHBONE
+import WeftModel
+import WeftRedirect
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One enrolled pod, ztunnel's in-pod mode: enters the pod's network namespace, installs (or takes over) the
+/// pod's redirect table, opens the listeners 15001 (outbound capture), 15006 (inbound plaintext) and 15008
+/// (inbound HBONE) inside it, and serves them from the node's event loops.
+///
+/// A pod that cannot be enrolled (missing namespace, wrong IP) is logged and skipped; the node and its other
+/// pods keep running. On shutdown the listeners close but the table stays: the pod fails closed (its TCP is
+/// refused) until a node takes it over again.
+struct PodProxyService: Service {
+    let workload: Workload
+    let netns: String
+    let context: NodeContext
+    let contexts: TLSContextCache
+    let threadPool: NIOThreadPool
+    let rules: RedirectRules
+
+    /// Why a pod could not be enrolled.
+    struct EnrollmentError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func run() async throws {
+        let pod = "\(workload.namespace)/\(workload.name)"
+        let servers: [any Channel]
+        let namespace: NetworkNamespace
+        do {
+            namespace = try NetworkNamespace(path: NetworkNamespace.resolve(netns))
+            (servers) = try await start(in: namespace)
+        } catch {
+            context.logger.error(
+                "pod not enrolled",
+                metadata: ["pod": "\(pod)", "netns": "\(netns)", "error": "\(error)"]
+            )
+            try? await gracefulShutdown()
+            return
+        }
+        context.logger.info(
+            "pod enrolled",
+            metadata: [
+                "pod": "\(pod)", "netns": "\(netns)", "ips": "\(workload.addresses.map { "\($0)" }.joined(separator: ","))",
+                "identity": "\(context.snapshot.identity(of: workload))",
+            ]
+        )
+        await withGracefulShutdownHandler {
+            for server in servers { try? await server.closeFuture.get() }
+        } onGracefulShutdown: {
+            for server in servers { server.close(promise: nil) }
+        }
+        namespace.close()
+    }
+
+    private func start(in namespace: NetworkNamespace) async throws -> [any Channel] {
+        let workload = self.workload
+        // The pod's IP must live in that namespace: a wrong annotation would otherwise capture someone else.
+        for ip in workload.addresses where ip.isIPv4 {
+            try namespace.run { try Self.checkAddress(ip) }
+        }
+        let rules = self.rules
+        try namespace.run { try Nftables.run(rules.installScript) }
+        let fds = try namespace.run {
+            [
+                try PodSockets.listener(port: rules.outboundPort),
+                try PodSockets.listener(port: rules.inboundPlaintextPort),
+                try PodSockets.listener(port: rules.hbonePort),
+            ]
+        }
+        let dialer = PodDialer(namespace: namespace, mark: rules.mark, threadPool: threadPool)
+        let node = context
+        let connector = OutboundConnector(node: node, source: workload, dialer: dialer)
+        let identity = node.snapshot.identity(of: workload)
+        let contexts = self.contexts
+        let router = InboundRouter(context: node, dialer: dialer)
+        let logger = node.logger
+        var servers: [any Channel] = []
+        do {
+            servers.append(
+                try await bootstrap(autoRead: false) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(CaptureOutboundHandler(connector: connector))
+                        node.tracker.track(channel)
+                    }
+                }.withBoundSocket(fds[0]).get()
+            )
+            servers.append(
+                try await bootstrap(autoRead: false) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            InboundPlaintextHandler(workload: workload, node: node, dialer: dialer)
+                        )
+                        node.tracker.track(channel)
+                    }
+                }.withBoundSocket(fds[1]).get()
+            )
+            servers.append(
+                try await bootstrap(autoRead: true) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try HBONEServer.configure(
+                            channel: channel, context: try contexts.serverContext(for: identity),
+                            verifier: node.verifier, router: router, configuration: node.hboneConfiguration, logger: logger
+                        )
+                        node.tracker.track(channel)
+                    }
+                }.withBoundSocket(fds[2]).get()
+            )
+        } catch {
+            for server in servers { server.close(promise: nil) }
+            throw error
+        }
+        return servers
+    }
+
+    private func bootstrap(
+        autoRead: Bool,
+        _ initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
+    ) -> ServerBootstrap {
+        ServerBootstrap(group: context.group)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.autoRead, value: autoRead)
+            .childChannelInitializer(initializer)
+    }
+
+    /// Fails unless `ip` is an address of the calling thread's namespace.
+    static func checkAddress(_ ip: IPAddress) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        if case .v4(let raw) = ip { address.sin_addr = in_addr(s_addr: raw.bigEndian) }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if rc != 0 && errno == EADDRNOTAVAIL {
+            throw EnrollmentError(description: "pod IP \(ip) is not an address of this network namespace; check status.podIP and the netns annotation")
+        }
+    }
+}
