@@ -89,11 +89,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "WeftLab", dependencies: ["WeftIdentity"], swiftSettings: swiftSettings),
         // MARK: - Executable
         .executableTarget(
             name: "weft",
             dependencies: [
-                "WeftModel", "WeftConfig", "WeftIdentity", "WeftNode",
+                "WeftModel", "WeftConfig", "WeftIdentity", "WeftNode", "WeftLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -161,7 +161,7 @@ final class InboundPlaintextHandler: ChannelInboundHandler, RemovableChannelHand
                     try connector.splice(
                         context: context,
                         upstream: .init(channel: upstream, closesItself: false, route: "inbound plaintext to \(destination)"),
-                        pending: handler.pending, inputClosed: handler.inputClosed, reply: nil
+                        pending: handler.pending, inputClosed: handler.inputClosed, direction: "inbound_plaintext", reply: nil
                     )
                 } catch {
                     upstream.close(promise: nil)

@@ -103,6 +103,7 @@ struct OutboundConnector: Sendable {
         upstream: Upstream,
         pending: [UInt8],
         inputClosed: Bool = false,
+        direction: String = "outbound",
         reply: ByteBuffer?
     ) throws {
         node.tracker.track(upstream.channel)
@@ -114,7 +115,7 @@ struct OutboundConnector: Sendable {
             logger.info(
                 "connection complete",
                 metadata: [
-                    "direction": "outbound", "src.workload": "\(source.namespace)/\(source.name)", "route": "\(route)",
+                    "direction": "\(direction)", "src.workload": "\(source.namespace)/\(source.name)", "route": "\(route)",
                     "bytes_sent": "\(totals.firstToSecond)", "bytes_recv": "\(totals.secondToFirst)",
                     "clean": "\(totals.clean)",
                     "duration": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)ms",

@@ -8,9 +8,6 @@ import ServiceLifecycle
 import WeftHBONE
 import WeftModel
 import WeftRedirect
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One enrolled pod, ztunnel's in-pod mode: enters the pod's network namespace, installs (or takes over) the
 /// pod's redirect table, opens the listeners 15001 (outbound capture), 15006 (inbound plaintext) and 15008
@@ -66,7 +63,13 @@ struct PodProxyService: Service {
         let workload = self.workload
         // The pod's IP must live in that namespace: a wrong annotation would otherwise capture someone else.
         for ip in workload.addresses where ip.isIPv4 {
-            try namespace.run { try Self.checkAddress(ip) }
+            guard case .v4(let raw) = ip else { continue }
+            let present = try namespace.run { try PodSockets.hasLocalAddress(ipv4: raw) }
+            guard present else {
+                throw EnrollmentError(
+                    description: "pod IP \(ip) is not an address of network namespace \(netns); check status.podIP and the weft.dev/netns annotation"
+                )
+            }
         }
         let rules = self.rules
         try namespace.run { try Nftables.run(rules.installScript) }
@@ -131,22 +134,5 @@ struct PodProxyService: Service {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.autoRead, value: autoRead)
             .childChannelInitializer(initializer)
-    }
-
-    /// Fails unless `ip` is an address of the calling thread's namespace.
-    static func checkAddress(_ ip: IPAddress) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        if case .v4(let raw) = ip { address.sin_addr = in_addr(s_addr: raw.bigEndian) }
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if rc != 0 && errno == EADDRNOTAVAIL {
-            throw EnrollmentError(description: "pod IP \(ip) is not an address of this network namespace; check status.podIP and the netns annotation")
-        }
     }
 }

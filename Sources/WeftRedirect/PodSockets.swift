@@ -61,4 +61,21 @@ public enum PodSockets {
         }
         return fd
     }
+
+    /// Whether `ipv4` (host order) is an address of the calling thread's namespace (a bind test).
+    public static func hasLocalAddress(ipv4: UInt32) throws(Error) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Error(operation: "socket", errno: errno) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr = in_addr(s_addr: ipv4.bigEndian)
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if rc == 0 { return true }
+        if errno == EADDRNOTAVAIL { return false }
+        throw Error(operation: "bind test", errno: errno)
+    }
 }
