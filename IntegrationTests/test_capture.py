@@ -1,0 +1,160 @@
+"""In-pod capture in real network namespaces (root only): `weft lab up/down`, fail-closed on SIGKILL, takeover
+on restart, PERMISSIVE/STRICT, and bad enrolment input. Uses the lab's own topology (weft-lab-* namespaces,
+10.2x.y.2 pod addresses); every namespace and process is removed by `weft lab down` in teardown."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+
+SRC_NS, SRC_IP = "weft-lab-n1-p1", "10.21.1.2"
+DST_NS, DST_IP = "weft-lab-n2-p1", "10.22.1.2"
+OUTSIDER_NS = "weft-lab-n1-out"
+
+
+def sh(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), capture_output=True, text=True, check=check, timeout=timeout)
+
+
+def probe(weft: Path, ns: str, target: str, payload: str = "hello") -> str:
+    result = sh("ip", "netns", "exec", ns, str(weft), "lab", "probe", "--to", target, "--payload", payload, check=False)
+    return result.stdout.strip()
+
+
+def lab_namespaces() -> list[str]:
+    out = sh("ip", "netns", "list").stdout
+    return [line.split()[0] for line in out.splitlines() if line.startswith("weft-lab-")]
+
+
+def node_pid(ns: str) -> int:
+    for pid in sh("ip", "netns", "pids", ns).stdout.split():
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if len(cmdline) > 1 and cmdline[1] == b"node":
+            return int(pid)
+    raise AssertionError(f"no weft node in {ns}")
+
+
+def start_node(weft: Path, lab_dir: Path, node: str, ns: str, log: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["ip", "netns", "exec", ns, str(weft), "node", "--config", str(lab_dir / "mesh.yaml"), "--ca-dir",
+         str(lab_dir / "ca"), "--node", node],
+        stdout=subprocess.DEVNULL, stderr=open(lab_dir / log, "w"))
+
+
+def wait_for(path: Path, text: str, count: int = 1, timeout: float = 20) -> str:
+    deadline = time.time() + timeout
+    content = ""
+    while time.time() < deadline:
+        content = path.read_text(errors="replace") if path.exists() else ""
+        if content.count(text) >= count:
+            return content
+        time.sleep(0.1)
+    raise AssertionError(f"'{text}' x{count} not seen in {path}:\n{content[-3000:]}")
+
+
+@pytest.fixture
+def lab(weft, tmp_path):
+    lab_dir = tmp_path / "lab"
+    up = sh(str(weft), "lab", "up", "--dir", str(lab_dir), check=False, timeout=180)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield lab_dir, up.stdout
+    finally:
+        down = sh(str(weft), "lab", "down", "--dir", str(lab_dir), check=False)
+        assert down.returncode == 0, down.stderr
+        assert lab_namespaces() == []
+
+
+def test_lab_up_reports_and_down_cleans(lab):
+    _, report = lab
+    assert "echo-1-1 -> echo-2-1 (across nodes)" in report
+    assert re.search(r"Service echo 10\.96\.0\.10:80\s+20/20", report), report
+    assert "other TCP: 0" in report
+    assert "plaintext markers sent by the probes found on the link: none" in report
+    assert "mTLS peers: spiffe://cluster.local/ns/lab/sa/" in report
+
+
+def test_pod_to_pod_across_nodes_by_ip_and_vip(weft, lab):
+    assert probe(weft, SRC_NS, f"{DST_IP}:8080").startswith("ok echo-2-1")
+    answered = {probe(weft, SRC_NS, "10.96.0.10:80").split()[1] for _ in range(30)}
+    assert len(answered) >= 3, answered
+
+
+def test_sigkill_fails_closed_and_restart_takes_over(weft, lab):
+    lab_dir, _ = lab
+    pid = node_pid("weft-lab-n1")
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    # The redirect stays, nothing listens: the pod's connections are refused, never sent in plaintext.
+    out = probe(weft, SRC_NS, f"{DST_IP}:8080", "WEFT-FAIL-CLOSED-MARKER")
+    assert out.startswith("failed"), out
+    assert "inet weft" in sh("ip", "netns", "exec", SRC_NS, "nft", "list", "tables").stdout
+    # Restart: takes over the table (no duplicates) and traffic flows again without manual cleanup.
+    proc = start_node(weft, lab_dir, "node-1", "weft-lab-n1", "node-1-restarted.log")
+    try:
+        wait_for(lab_dir / "node-1-restarted.log", "pod enrolled", count=2)
+        assert probe(weft, SRC_NS, f"{DST_IP}:8080").startswith("ok echo-2-1")
+        tables = sh("ip", "netns", "exec", SRC_NS, "nft", "list", "tables").stdout.split("\n")
+        assert [t for t in tables if t.strip()] == ["table inet weft"]
+        ruleset = sh("ip", "netns", "exec", SRC_NS, "nft", "list", "table", "inet", "weft").stdout
+        assert ruleset.count("redirect to :15001") == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    # The fail-closed marker never crossed the node link.
+    dump = sh("tcpdump", "-r", str(lab_dir / "link.pcap"), "-nn", "-A", check=False).stdout
+    assert "WEFT-FAIL-CLOSED-MARKER" not in dump
+
+
+def test_permissive_then_strict(weft, lab):
+    lab_dir, _ = lab
+    assert probe(weft, OUTSIDER_NS, f"{SRC_IP}:8080").startswith("ok echo-1-1")
+    os.kill(node_pid("weft-lab-n1"), signal.SIGTERM)
+    time.sleep(1)
+    with open(lab_dir / "mesh.yaml", "a") as f:
+        f.write("---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\n"
+                "metadata: {name: default, namespace: istio-system}\nspec: {mtls: {mode: STRICT}}\n")
+    proc = start_node(weft, lab_dir, "node-1", "weft-lab-n1", "node-1-strict.log")
+    try:
+        log = wait_for(lab_dir / "node-1-strict.log", "pod enrolled", count=2)
+        assert probe(weft, OUTSIDER_NS, f"{SRC_IP}:8080").startswith("failed")
+        wait_for(lab_dir / "node-1-strict.log", "plaintext connection refused (STRICT)")
+        # Mesh traffic is unaffected.
+        assert probe(weft, DST_NS, f"{SRC_IP}:8080").startswith("ok echo-1-1")
+        assert "critical" not in log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_bad_enrolment_input(weft, lab):
+    lab_dir, _ = lab
+    os.kill(node_pid("weft-lab-n1"), signal.SIGTERM)
+    time.sleep(1)
+    manifest = (lab_dir / "mesh.yaml").read_text()
+    # echo-1-2 points at a namespace that does not exist; echo-1-1 claims an IP its namespace does not have.
+    manifest = manifest.replace("weft.dev/netns: weft-lab-n1-p2", "weft.dev/netns: weft-lab-missing")
+    manifest = manifest.replace("status: {podIP: 10.21.1.2}", "status: {podIP: 10.21.1.77}")
+    (lab_dir / "broken.yaml").write_text(manifest)
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", "weft-lab-n1", str(weft), "node", "--config", str(lab_dir / "broken.yaml"),
+         "--ca-dir", str(lab_dir / "ca"), "--node", "node-1"],
+        stdout=subprocess.DEVNULL, stderr=open(lab_dir / "broken.log", "w"))
+    try:
+        log = wait_for(lab_dir / "broken.log", "pod not enrolled", count=2)
+        assert "cannot enter network namespace /var/run/netns/weft-lab-missing" in log
+        assert "pod IP 10.21.1.77 is not an address of network namespace weft-lab-n1-p1" in log
+        assert proc.poll() is None, "the node must keep running"
+        # The other pods of the node (the outsider is opted out) are unaffected; node-2 still serves.
+        assert probe(weft, DST_NS, "10.22.2.2:8080").startswith("ok echo-2-2")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
