@@ -60,7 +60,7 @@ let package = Package(
         // MARK: - Linux: namespaces, nftables, socket options
         .target(
             name: "CWeftLinux",
-            linkerSettings: [.linkedLibrary("nftables")]
+            linkerSettings: [.linkedLibrary("nftables"), .linkedLibrary("mnl")]
         ),
         .target(name: "WeftRedirect", dependencies: ["CWeftLinux"], swiftSettings: swiftSettings),
         // MARK: - Data path

@@ -83,7 +83,8 @@ def test_lab_up_reports_and_down_cleans(lab):
 
 
 def test_pod_to_pod_across_nodes_by_ip_and_vip(weft, lab):
-    assert probe(weft, SRC_NS, f"{DST_IP}:8080").startswith("ok echo-2-1")
+    # The destination application sees the caller's pod IP as source (IP_TRANSPARENT + policy routing).
+    assert probe(weft, SRC_NS, f"{DST_IP}:8080").startswith(f"ok echo-2-1 src={SRC_IP} ")
     answered = {probe(weft, SRC_NS, "10.96.0.10:80").split()[1] for _ in range(30)}
     assert len(answered) >= 3, answered
 
@@ -116,7 +117,7 @@ def test_sigkill_fails_closed_and_restart_takes_over(weft, lab):
 
 def test_permissive_then_strict(weft, lab):
     lab_dir, _ = lab
-    assert probe(weft, OUTSIDER_NS, f"{SRC_IP}:8080").startswith("ok echo-1-1")
+    assert probe(weft, OUTSIDER_NS, f"{SRC_IP}:8080").startswith("ok echo-1-1 src=10.21.99.2 ")
     os.kill(node_pid("weft-lab-n1"), signal.SIGTERM)
     time.sleep(1)
     with open(lab_dir / "mesh.yaml", "a") as f:

@@ -5,6 +5,7 @@ Everything that starts a process registers it with a :class:`Lab`; ``Lab.close()
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import ipaddress
 import json
@@ -25,7 +26,7 @@ from typing import Callable, Iterable
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 ECHO_SERVER = HERE / "helpers" / "echo_server.py"
-HBONE_CLIENT_JS = Path(__import__("os").environ.get("HBONE_JS", str(HERE / "interop" / "hbone-client.js")))
+HBONE_CLIENT_JS = HERE / "interop" / "hbone-client.js"
 
 STARTUP_TIMEOUT = 20.0
 TRUST_DOMAIN = "cluster.local"
@@ -80,6 +81,20 @@ def parse_log_line(line: str) -> LogRecord | None:
     return LogRecord(ts, level, message, fields, line.rstrip("\n"))
 
 
+def from_port(record: LogRecord, port: int, key: str = "peer_addr") -> bool:
+    """Whether a record's address field (e.g. ``[IPv4]127.0.0.1/127.0.0.1:34906``) has this port."""
+    return record.get(key, "").endswith(f":{port}")
+
+
+def crash_excerpt(text: str) -> str:
+    """The interesting part of a log: around a Swift crash if there is one, else the last non-debug lines."""
+    keep = [line for line in text.splitlines() if " debug " not in line and line.strip()]
+    for i, line in enumerate(keep):
+        if "Precondition failed" in line or "Fatal error" in line or "Program crashed" in line:
+            return "\n".join(keep[max(0, i - 3): i + 12])
+    return "\n".join(keep[-20:])
+
+
 def parse_log(text: str) -> list[LogRecord]:
     return [r for r in (parse_log_line(line) for line in text.splitlines()) if r is not None]
 
@@ -123,13 +138,20 @@ class LogFile:
         count: int = 1,
         timeout: float = 10.0,
         predicate: Callable[[LogRecord], bool] | None = None,
+        proc: subprocess.Popen | None = None,
         **fields: str,
     ) -> list[LogRecord]:
+        """Polls until ``count`` matching lines exist. With ``proc``, fails at once if that process has exited."""
         deadline = time.monotonic() + timeout
         while True:
             found = [r for r in self.find(message, since, **fields) if predicate is None or predicate(r)]
             if len(found) >= count:
                 return found
+            if proc is not None and proc.poll() is not None:
+                raise AssertionError(
+                    f"process {proc.pid} exited ({proc.returncode}) while waiting for {message!r} {fields}. "
+                    f"Log since mark:\n{crash_excerpt(self.text(since))}"
+                )
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"timed out after {timeout}s waiting for {count}x {message!r} {fields} in {self.path}; "
@@ -393,6 +415,21 @@ class Lab:
             self.wait_listening(np, ips)
         return np
 
+    def restart_node(self, np: NodeProc) -> NodeProc:
+        """Starts a node again with the same arguments (after it died); returns the new process."""
+        self.kill(np.proc)
+        i = 1
+        while (self.root / f"{np.name}.{i}.log").exists():
+            i += 1
+        log_path = self.root / f"{np.name}.{i}.log"
+        f = open(log_path, "wb")
+        self._files.append(f)
+        p = self._spawn(np.args, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.root)
+        new = NodeProc(np.name, p, LogFile(log_path), np.args, np.ips)
+        self.nodes.append(new)
+        self.wait_listening(new, np.ips)
+        return new
+
     def wait_listening(self, np: NodeProc, ips: list[str], timeout: float = STARTUP_TIMEOUT) -> None:
         expected = {f"{ip}:{port}" for ip in ips for port in (15008, 15080)}
         deadline = time.monotonic() + timeout
@@ -535,32 +572,6 @@ def tls_client_context(
     return ctx
 
 
-def tls_probe(addr: tuple[str, int], ctx: ssl.SSLContext, send: bytes = b"", timeout: float = 10.0) -> dict:
-    """Connects with TLS and reads until the server closes. Returns what happened (never raises on TLS errors)."""
-    result = {"handshake": False, "alpn": None, "error": None, "received": b""}
-    raw = socket.create_connection(addr, timeout=timeout)
-    try:
-        s = ctx.wrap_socket(raw, server_hostname=None)
-    except (ssl.SSLError, OSError) as e:
-        raw.close()
-        result["error"] = repr(e)
-        return result
-    with s:
-        result["handshake"] = True
-        result["alpn"] = s.selected_alpn_protocol()
-        try:
-            if send:
-                s.sendall(send)
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                result["received"] += chunk
-        except (ssl.SSLError, OSError) as e:
-            result["error"] = repr(e)
-    return result
-
-
 def run_js_client(
     host: str,
     authority: str,
@@ -570,17 +581,23 @@ def run_js_client(
     method: str = "CONNECT",
     data: bytes = b"",
     expect_san: str | None = None,
+    close_wait_ms: int | None = None,
     timeout: float = 20.0,
 ) -> dict:
-    """Runs interop/hbone-client.js; returns its JSON result ({status, body, error, alpn, peerSAN})."""
+    """Runs interop/hbone-client.js; returns its JSON result.
+
+    Keys: status (None if no response), body (bytes), error, alpn, peerSAN, localPort, serverClosedMs, exit, stderr.
+    """
     args = [
         "node", str(HBONE_CLIENT_JS),
         "--host", host, "--port", str(port), "--authority", authority, "--method", method,
         "--cert", str(cert.cert), "--key", str(cert.key), "--ca", str(cert.ca),
-        "--data-base64", __import__("base64").b64encode(data).decode(),
+        "--data-base64", base64.b64encode(data).decode(),
     ]
     if expect_san:
         args += ["--expect-san", expect_san]
+    if close_wait_ms is not None:
+        args += ["--close-wait-ms", str(close_wait_ms)]
     r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
     lines = [line for line in r.stdout.splitlines() if line.startswith("{")]
     assert lines, f"hbone-client.js printed no result (exit {r.returncode}):\nstdout={r.stdout}\nstderr={r.stderr}"
@@ -588,7 +605,7 @@ def run_js_client(
     out["exit"] = r.returncode
     out["stderr"] = r.stderr
     if out.get("bodyBase64") is not None:
-        out["body"] = __import__("base64").b64decode(out["bodyBase64"])
+        out["body"] = base64.b64decode(out["bodyBase64"])
     return out
 
 

@@ -3,7 +3,7 @@
 //
 //   node hbone-client.js --host 127.0.12.2 [--port 15008] --authority 127.0.12.2:9000 \
 //        --cert cert.pem --key key.pem --ca ca.pem [--method CONNECT] [--data TEXT | --data-base64 B64] \
-//        [--expect-san spiffe://cluster.local/ns/demo/sa/echo] [--timeout-ms 15000]
+//        [--expect-san spiffe://cluster.local/ns/demo/sa/echo] [--timeout-ms 15000] [--close-wait-ms 300]
 //
 // Opens a TLS 1.3 connection with ALPN h2 and the given client certificate, checks that the server presents the
 // expected SPIFFE URI SAN, sends one request (CONNECT by default) with the given :authority, writes the data,
@@ -19,7 +19,7 @@ const http2 = require('http2');
 const tls = require('tls');
 
 function parseArgs(argv) {
-  const opts = { port: 15008, method: 'CONNECT', data: Buffer.alloc(0), timeoutMs: 15000 };
+  const opts = { port: 15008, method: 'CONNECT', data: Buffer.alloc(0), timeoutMs: 15000, closeWaitMs: 300 };
   for (let i = 2; i < argv.length; i += 2) {
     const key = argv[i];
     const value = argv[i + 1];
@@ -36,6 +36,7 @@ function parseArgs(argv) {
       case '--data-base64': opts.data = Buffer.from(value, 'base64'); break;
       case '--expect-san': opts.expectSAN = value; break;
       case '--timeout-ms': opts.timeoutMs = Number(value); break;
+      case '--close-wait-ms': opts.closeWaitMs = Number(value); break;
       default: throw new Error(`unknown option ${key}`);
     }
   }
@@ -46,29 +47,42 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv);
-const result = { status: null, body: '', bodyBase64: '', error: null, alpn: null, peerSAN: null };
+const result = {
+  status: null, body: '', bodyBase64: '', error: null, alpn: null, peerSAN: null, localPort: null, serverClosedMs: null,
+};
 const chunks = [];
 let finished = false;
 let session;
+let rawSocket;
 
 function finish(error) {
   if (finished) return;
   finished = true;
+  clearTimeout(timer);
   if (error) result.error = String(error && error.message ? error.message : error);
   const body = Buffer.concat(chunks);
   result.body = body.toString('utf8');
   result.bodyBase64 = body.toString('base64');
-  process.stdout.write(JSON.stringify(result) + '\n');
-  process.exitCode = result.status === null ? 1 : 0;
-  // Close politely (GOAWAY, then TCP FIN) so the server sees an orderly end, not a reset; do not hang on it.
-  const exit = () => process.exit();
-  setTimeout(exit, 2000).unref();
-  if (session && !session.destroyed && !session.closed) session.close(exit);
-  else setImmediate(exit);
+  // Close politely: GOAWAY, TLS close_notify, TCP FIN; then wait (up to --close-wait-ms) for the server to close
+  // its side too. serverClosedMs says how long that took (null: it did not within the wait).
+  const closeStarted = Date.now();
+  let printed = false;
+  const done = () => {
+    if (printed) return;
+    printed = true;
+    process.stdout.write(JSON.stringify(result) + '\n');
+    process.exitCode = result.status === null ? 1 : 0;
+    process.exit();
+  };
+  const sock = session && session.socket;
+  if (!sock || sock.destroyed) return done();
+  // session.socket is a proxy; listen on the real socket for its close.
+  rawSocket.once('close', () => { result.serverClosedMs = Date.now() - closeStarted; done(); });
+  setTimeout(done, opts.closeWaitMs).unref();
+  session.close();
 }
 
 const timer = setTimeout(() => finish(new Error(`timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
-timer.unref();
 
 function checkServerIdentity(_host, cert) {
   // The server is identified by its SPIFFE ID, not by a DNS name or IP: compare the URI SAN only.
@@ -91,6 +105,8 @@ session = http2.connect(`https://${opts.host}:${opts.port}`, {
       ALPNProtocols: ['h2'],
       checkServerIdentity,
     });
+    rawSocket = socket;
+    socket.on('connect', () => { result.localPort = socket.localPort; });
     socket.on('secureConnect', () => { result.alpn = socket.alpnProtocol || null; });
     return socket;
   },

@@ -179,7 +179,9 @@ public final class HBONEClientPool: Sendable {
         let ready = eventLoop.makePromise(of: NIOHTTP2Handler.StreamMultiplexer.self)
         let failure = NIOLockedValueBox<String?>(nil)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Void> = { channel in
-            channel.eventLoop.makeCompletedFuture {
+            // A TLS connection ends as a whole: the peer's FIN must close it, not half-close it.
+            _ = channel.setOption(.allowRemoteHalfClosure, value: false)
+            return channel.eventLoop.makeCompletedFuture {
                 let callback = MeshTLS.verificationCallback(verifier: verifier, expected: [key.destination]) { error in
                     failure.withLockedValue { $0 = error.reason }
                 }

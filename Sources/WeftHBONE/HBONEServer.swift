@@ -2,6 +2,7 @@
 // Weft — an ambient service-mesh data plane.
 
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP2
 import NIOSSL
@@ -107,25 +108,28 @@ final class RejectionReporter: Sendable {
     private let logger: Logger
     private let remote: String
     private let local: String
-    private let reported: NIOLoopBoundBox<Bool>
+    // The verification callback reports from a Swift task, not the event loop: the flag must be thread-safe.
+    private let reported = NIOLockedValueBox(false)
 
     init(logger: Logger, remote: SocketAddress?, local: SocketAddress?, eventLoop: any EventLoop) {
         self.logger = logger
         self.remote = remote.map { "\($0)" } ?? "-"
         self.local = local.map { "\($0)" } ?? "-"
-        self.reported = NIOLoopBoundBox(false, eventLoop: eventLoop)
     }
 
     func reject(_ reason: String, code: String) {
-        guard !reported.value else { return }
-        reported.value = true
+        let first = reported.withLockedValue { reported in
+            defer { reported = true }
+            return !reported
+        }
+        guard first else { return }
         logger.warning(
             "hbone connection rejected",
             metadata: ["reason": "\(reason)", "code": "\(code)", "peer_addr": "\(remote)", "local_addr": "\(local)"]
         )
     }
 
-    var hasReported: Bool { reported.value }
+    var hasReported: Bool { reported.withLockedValue { $0 } }
 }
 
 /// The last handler of an HBONE connection: turns low-level errors into one operator-facing log line and closes.
@@ -153,6 +157,7 @@ final class ConnectionErrorHandler: ChannelInboundHandler, Sendable {
             case .handshakeFailed(let inner):
                 let text = "\(inner)"
                 if text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST")
+                    || text.contains("HTTPS_PROXY_REQUEST")
                     || text.contains("PACKET_LENGTH_TOO_LONG") || text.contains("UNEXPECTED_RECORD")
                 {
                     return ("not a TLS client hello: plaintext sent to the HBONE port", "plaintext")

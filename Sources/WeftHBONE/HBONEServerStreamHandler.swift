@@ -27,8 +27,8 @@ public struct HBONEPeer: Sendable {
 public protocol HBONEInboundRouter: Sendable {
     /// Decides what a valid CONNECT from `peer` gets.
     func route(_ request: HBONERequest, from peer: HBONEPeer) -> HBONEInboundDecision
-    /// Opens the upstream connection; lets the node set socket options (mark, source address).
-    func connect(to address: SocketAddress, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel>
+    /// Opens the upstream connection for `peer`; lets the node set socket options (mark, source address).
+    func connect(to address: SocketAddress, for peer: HBONEPeer, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel>
     /// A stream ended: how it was answered and how many bytes went each way.
     func streamFinished(_ record: HBONEStreamRecord)
 }
@@ -99,7 +99,7 @@ final class HBONEServerStreamHandler: ChannelInboundHandler, RemovableChannelHan
         case .connect(let address):
             state = .connecting(buffered: [])
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            router.connect(to: address, on: context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
+            router.connect(to: address, for: peer, on: context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
                 let (handler, context) = loopBound.value
                 switch result {
                 case .success(let upstream):

@@ -97,8 +97,12 @@ public struct LabRunner {
                 let out = try capture(["ip", "netns", "exec", c.from.netns, weft, "lab", "probe", "--to", "\(c.to):\(c.port)", "--payload", marker])
                 if out.hasPrefix("ok ") {
                     ok += 1
-                    let who = out.split(separator: " ").dropFirst().first.map(String.init) ?? "?"
-                    answered[who, default: 0] += 1
+                    let words = out.split(separator: " ")
+                    let who = words.dropFirst().first.map(String.init) ?? "?"
+                    let seen = words.dropFirst(2).first.map(String.init) ?? "src=?"
+                    // The application must see the caller's own address (source preserved through the mesh).
+                    let key = seen == "src=\(c.from.ip)" ? who : "\(who) (saw \(seen), not \(c.from.ip))"
+                    answered[key, default: 0] += 1
                 } else {
                     answered[out.trimmingCharacters(in: .whitespacesAndNewlines), default: 0] += 1
                 }

@@ -13,7 +13,8 @@ public enum LabTools {
         public var description: String
     }
 
-    /// Serves forever: each connection gets `name|`, then its bytes echoed, then a FIN after the client's FIN.
+    /// Serves forever: each connection gets `name;src=<client address>|` (so a probe can check which source
+    /// address the application saw), then its bytes echoed, then a FIN after the client's FIN.
     public static func echo(host: String, port: UInt16, name: String) throws -> Never {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
@@ -22,10 +23,17 @@ public enum LabTools {
         guard withUnsafePointer(to: &address, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }) == 0,
             listen(fd, 128) == 0
         else { throw Failure(description: "cannot listen on \(host):\(port): \(String(cString: strerror(errno)))") }
-        let greeting = Array("\(name)|".utf8)
         while true {
-            let conn = accept(fd, nil, nil)
+            var peer = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let conn = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(fd, $0, &length) }
+            }
             guard conn >= 0 else { continue }
+            var text = [CChar](repeating: 0, count: 64)
+            inet_ntop(AF_INET, &peer.sin_addr, &text, 64)
+            let source = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let greeting = Array("\(name);src=\(source)|".utf8)
             Thread.detachNewThread {
                 _ = greeting.withUnsafeBytes { send(conn, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 var buffer = [UInt8](repeating: 0, count: 65536)
@@ -49,6 +57,8 @@ public enum LabTools {
     public struct ProbeResult: Sendable {
         public var ok: Bool
         public var answeredBy: String?
+        /// The client address the application saw.
+        public var sourceSeen: String?
         public var bytes: Int
         public var error: String?
     }
@@ -80,9 +90,14 @@ public enum LabTools {
         guard let bar = received.firstIndex(of: UInt8(ascii: "|")) else {
             return ProbeResult(ok: false, bytes: received.count, error: "no answer")
         }
-        let name = String(decoding: received[..<bar], as: UTF8.self)
+        let greeting = String(decoding: received[..<bar], as: UTF8.self).split(separator: ";")
+        let name = greeting.first.map(String.init)
+        let source = greeting.dropFirst().first { $0.hasPrefix("src=") }.map { String($0.dropFirst(4)) }
         let echoed = Array(received[(bar + 1)...])
-        return ProbeResult(ok: echoed == payload, answeredBy: name, bytes: received.count, error: echoed == payload ? nil : "echo differs")
+        return ProbeResult(
+            ok: echoed == payload, answeredBy: name, sourceSeen: source, bytes: received.count,
+            error: echoed == payload ? nil : "echo differs"
+        )
     }
 
     static func makeAddress(host: String, port: UInt16) throws -> sockaddr_in {

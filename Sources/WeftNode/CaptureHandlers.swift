@@ -145,7 +145,8 @@ final class InboundPlaintextHandler: ChannelInboundHandler, RemovableChannelHand
             guard let address = try? SocketAddress(ipAddress: "\(destination.ip)", port: Int(destination.port)) else {
                 return eventLoop.makeFailedFuture(OutboundConnector.Failure(reply: .generalFailure, reason: "bad address"))
             }
-            return dialer.connect(to: address, from: nil, on: eventLoop, timeout: .seconds(10)) { channel in
+            let source = client?.ipAddress.flatMap { IPAddress($0) }
+            return dialer.connect(to: address, from: source, on: eventLoop, timeout: .seconds(10)) { channel in
                 channel.setOption(.autoRead, value: false)
             }.map { ($0, destination) }
         }.whenComplete { result in

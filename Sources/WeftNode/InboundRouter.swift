@@ -12,6 +12,8 @@ import WeftModel
 struct InboundRouter: HBONEInboundRouter {
     let context: NodeContext
     var dialer: any UpstreamDialer = DirectDialer()
+    /// Connect to the application from the caller's address (in-pod mode, IP_TRANSPARENT).
+    var preserveSource = false
 
     func route(_ request: HBONERequest, from peer: HBONEPeer) -> HBONEInboundDecision {
         let listenerIP = peer.localAddress?.ipAddress.flatMap { IPAddress($0) }
@@ -27,9 +29,10 @@ struct InboundRouter: HBONEInboundRouter {
         }
     }
 
-    func connect(to address: SocketAddress, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
+    func connect(to address: SocketAddress, for peer: HBONEPeer, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
         let tracker = context.tracker
-        return dialer.connect(to: address, from: nil, on: eventLoop, timeout: .seconds(10)) { channel in
+        let source = preserveSource ? peer.remoteAddress?.ipAddress.flatMap { IPAddress($0) } : nil
+        return dialer.connect(to: address, from: source, on: eventLoop, timeout: .seconds(10)) { channel in
             channel.setOption(.autoRead, value: false)
         }.map { channel in
             tracker.track(channel)

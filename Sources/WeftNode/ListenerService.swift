@@ -18,12 +18,15 @@ public struct ListenerService: Service {
     let logger: Logger
     let childInitializer: @Sendable (any Channel) -> EventLoopFuture<Void>
     let bound: @Sendable (Result<any Channel, any Error>) -> Void
+    /// TCP half-close is carried for plain entries (SOCKS5); a TLS listener wants EOF to close the connection.
+    let halfClosure: Bool
 
     public init(
         name: String,
         address: SocketAddress,
         group: any EventLoopGroup,
         logger: Logger,
+        halfClosure: Bool = true,
         bound: @escaping @Sendable (Result<any Channel, any Error>) -> Void = { _ in },
         childInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) {
@@ -32,6 +35,7 @@ public struct ListenerService: Service {
         self.group = group
         self.logger = logger
         self.bound = bound
+        self.halfClosure = halfClosure
         self.childInitializer = childInitializer
     }
 
@@ -42,7 +46,7 @@ public struct ListenerService: Service {
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(ChannelOptions.Types.SocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_REUSEPORT)), value: 1)
-                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelOption(.allowRemoteHalfClosure, value: halfClosure)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer(childInitializer)
                 .bind(to: address)

@@ -145,7 +145,8 @@ public struct NodeDaemon: Sendable {
             name: "hbone \(workload.namespace)/\(workload.name)",
             address: address,
             group: context.group,
-            logger: logger
+            logger: logger,
+            halfClosure: false
         ) { channel in
             channel.eventLoop.makeCompletedFuture {
                 let tls = try contexts.serverContext(for: identity)
@@ -187,11 +188,11 @@ struct DrainService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         let open = context.tracker.count
-        context.logger.info("draining", metadata: ["connections": "\(open)", "deadline": "\(deadline)"])
+        context.logger.info("draining", metadata: ["sockets": "\(open)", "deadline": "\(deadline)"])
         let forced = await context.tracker.drain(deadline: .now + deadline)
         context.pool.shutdown()
         if forced > 0 {
-            context.logger.warning("drain deadline reached; connections closed", metadata: ["connections": "\(forced)"])
+            context.logger.warning("drain deadline reached; sockets closed", metadata: ["sockets": "\(forced)"])
         }
     }
 }

@@ -21,6 +21,9 @@ struct PodDialer: UpstreamDialer {
     let namespace: NetworkNamespace
     let mark: UInt32
     let threadPool: NIOThreadPool
+    /// Whether `from` addresses are honoured (IP_TRANSPARENT source spoofing); off when the pod's policy routing
+    /// could not be installed, because replies would then not come back.
+    var spoofSource = false
 
     func connect(
         to address: SocketAddress,
@@ -31,10 +34,14 @@ struct PodDialer: UpstreamDialer {
     ) -> EventLoopFuture<any Channel> {
         let namespace = self.namespace
         let mark = self.mark
+        let spoof = self.spoofSource
         let millis = Int32(clamping: timeout.nanoseconds / 1_000_000)
         return threadPool.runIfActive(eventLoop: eventLoop) { () throws -> Int32 in
             let ipv6 = address.protocol == .inet6
-            let fd = try namespace.run { try PodSockets.markedSocket(ipv6: ipv6, mark: mark) }
+            var source: UInt32? = nil
+            if spoof, let from = sourceIP, case .v4(let raw) = from { source = raw }
+            let transparent = source
+            let fd = try namespace.run { try PodSockets.markedSocket(ipv6: ipv6, mark: mark, transparentSource: transparent) }
             do {
                 try Self.blockingConnect(fd: fd, to: address, timeoutMillis: millis)
                 return fd

@@ -73,6 +73,17 @@ struct PodProxyService: Service {
         }
         let rules = self.rules
         try namespace.run { try Nftables.run(rules.installScript) }
+        // Replies to connections made with the caller's address as source must come back to the node.
+        var spoof = true
+        do {
+            try namespace.run { try PolicyRouting.installLocalRoute(for: rules) }
+        } catch {
+            spoof = false
+            context.logger.warning(
+                "source address preservation disabled for this pod; the application will see the pod's own address",
+                metadata: ["pod": "\(workload.namespace)/\(workload.name)", "error": "\(error)"]
+            )
+        }
         let fds = try namespace.run {
             [
                 try PodSockets.listener(port: rules.outboundPort),
@@ -81,11 +92,14 @@ struct PodProxyService: Service {
             ]
         }
         let dialer = PodDialer(namespace: namespace, mark: rules.mark, threadPool: threadPool)
+        var sourcePreserving = dialer
+        sourcePreserving.spoofSource = spoof
+        let appDialer = sourcePreserving
         let node = context
         let connector = OutboundConnector(node: node, source: workload, dialer: dialer)
         let identity = node.snapshot.identity(of: workload)
         let contexts = self.contexts
-        let router = InboundRouter(context: node, dialer: dialer)
+        let router = InboundRouter(context: node, dialer: appDialer, preserveSource: spoof)
         let logger = node.logger
         var servers: [any Channel] = []
         do {
@@ -101,14 +115,14 @@ struct PodProxyService: Service {
                 try await bootstrap(autoRead: false) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            InboundPlaintextHandler(workload: workload, node: node, dialer: dialer)
+                            InboundPlaintextHandler(workload: workload, node: node, dialer: appDialer)
                         )
                         node.tracker.track(channel)
                     }
                 }.withBoundSocket(fds[1]).get()
             )
             servers.append(
-                try await bootstrap(autoRead: true) { channel in
+                try await bootstrap(autoRead: true, halfClosure: false) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try HBONEServer.configure(
                             channel: channel, context: try contexts.serverContext(for: identity),
@@ -127,10 +141,11 @@ struct PodProxyService: Service {
 
     private func bootstrap(
         autoRead: Bool,
+        halfClosure: Bool = true,
         _ initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) -> ServerBootstrap {
         ServerBootstrap(group: context.group)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.allowRemoteHalfClosure, value: halfClosure)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.autoRead, value: autoRead)
             .childChannelInitializer(initializer)

@@ -40,3 +40,21 @@ extension String {
         return String(s)
     }
 }
+
+/// Policy routing in the calling thread's namespace, through rtnetlink (libmnl).
+public enum PolicyRouting {
+    public struct Error: Swift.Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// `ip rule fwmark <mark>/<mask> lookup <table>` and `ip route local 0.0.0.0/0 dev lo table <table>`.
+    public static func installLocalRoute(for rules: RedirectRules) throws(Error) {
+        var err = [CChar](repeating: 0, count: 512)
+        let rc = weft_install_local_route(
+            rules.connectionMark, rules.markMask, rules.localRouteTable, rules.localRoutePriority, &err, err.count
+        )
+        guard rc == 0 else {
+            throw Error(description: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+    }
+}

@@ -49,8 +49,9 @@ public enum PodSockets {
         return fd
     }
 
-    /// A non-blocking TCP socket carrying `mark`, so the pod's rules let the node's own traffic pass.
-    public static func markedSocket(ipv6: Bool, mark: UInt32) throws(Error) -> Int32 {
+    /// A non-blocking TCP socket carrying `mark`, so the pod's rules let the node's own traffic pass; with
+    /// `transparentSource`, bound to that (foreign) IPv4 address with IP_TRANSPARENT so the peer sees it as source.
+    public static func markedSocket(ipv6: Bool, mark: UInt32, transparentSource: UInt32? = nil) throws(Error) -> Int32 {
         let family = ipv6 ? AF_INET6 : AF_INET
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw Error(operation: "socket", errno: errno) }
@@ -58,6 +59,25 @@ public enum PodSockets {
         guard rc == 0 else {
             close(fd)
             throw Error(operation: "setsockopt SO_MARK", errno: -rc)
+        }
+        if let source = transparentSource, !ipv6 {
+            let t = weft_set_transparent(fd, 0)
+            guard t == 0 else {
+                close(fd)
+                throw Error(operation: "setsockopt IP_TRANSPARENT", errno: -t)
+            }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = 0
+            address.sin_addr = in_addr(s_addr: source.bigEndian)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                let e = errno
+                close(fd)
+                throw Error(operation: "bind transparent source", errno: e)
+            }
         }
         return fd
     }

@@ -21,6 +21,11 @@ public struct RedirectRules: Hashable, Sendable {
     public var outboundPort: UInt16 = 15001
     public var inboundPlaintextPort: UInt16 = 15006
     public var hbonePort: UInt16 = 15008
+    /// Connection mark of connections the node made with a spoofed source (ztunnel/istio-cni's 0x111), and the
+    /// routing table that sends their replies back to the node's transparent socket.
+    public var connectionMark: UInt32 = 0x111
+    public var localRouteTable: UInt32 = 100
+    public var localRoutePriority: UInt32 = 32764
 
     public init() {}
 
@@ -38,6 +43,11 @@ public struct RedirectRules: Hashable, Sendable {
             \t\tip6 daddr ::1 return
             \t\ttcp dport \(hbonePort) return
             \t\tmeta l4proto tcp redirect to :\(inboundPlaintextPort)
+            \t}
+            \tchain mangle_output {
+            \t\ttype route hook output priority -150; policy accept;
+            \t\tmeta mark & \(hex(markMask)) == \(hex(self.mark)) ct mark set ct mark & \(hex(~markMask)) | \(hex(connectionMark)) return
+            \t\tct mark & \(hex(markMask)) == \(hex(connectionMark)) meta mark set ct mark
             \t}
             \tchain output {
             \t\ttype nat hook output priority -100; policy accept;

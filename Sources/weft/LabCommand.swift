@@ -69,7 +69,7 @@ struct Lab: ParsableCommand {
             guard parts.count == 2, let port = UInt16(parts[1]) else { throw ValidationError("--to ip:port") }
             let result = LabTools.probe(host: String(parts[0]), port: port, payload: Array(payload.utf8))
             if result.ok {
-                print("ok \(result.answeredBy ?? "?") \(result.bytes)")
+                print("ok \(result.answeredBy ?? "?") src=\(result.sourceSeen ?? "?") \(result.bytes)")
             } else {
                 print("failed: \(result.error ?? "unknown")")
                 throw ExitCode(1)

@@ -35,4 +35,10 @@ int weft_set_transparent(int fd, int ipv6);
 /// With `dry_run`, the script is checked by the kernel but not committed.
 int weft_nft_run(const char *script, int dry_run, char *err, size_t err_len, char *out, size_t out_len);
 
+/// Installs, through rtnetlink (libmnl), the policy routing that returns replies of connections the node made
+/// with a spoofed source to the node's transparent sockets: `ip rule fwmark <mark>/<mask> lookup <table>` and
+/// `ip route local 0.0.0.0/0 dev lo table <table>`, in the calling thread's network namespace. Idempotent.
+/// Returns 0 or -errno; a message in `err`.
+int weft_install_local_route(uint32_t mark, uint32_t mask, uint32_t table, uint32_t priority, char *err, size_t err_len);
+
 #endif
