@@ -159,3 +159,24 @@ def test_bad_enrolment_input(weft, lab):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_enrolment_follows_manifest_changes_and_bad_reload_keeps_last_good(weft, lab):
+    lab_dir, _ = lab
+    manifest = lab_dir / "mesh.yaml"
+    log = lab_dir / "node-1.log"
+    original = manifest.read_text()
+    opted_out = original.replace(
+        "name: echo-1-2\n  namespace: lab\n  labels: {app: echo}",
+        "name: echo-1-2\n  namespace: lab\n  labels: {app: echo, istio.io/dataplane-mode: none}")
+    assert opted_out != original
+    manifest.write_text(opted_out)
+    wait_for(log, "redirect table deleted", timeout=10)
+    assert "inet weft" not in sh("ip", "netns", "exec", "weft-lab-n1-p2", "nft", "list", "tables").stdout
+    manifest.write_text(original)
+    wait_for(log, "configuration reloaded", count=2, timeout=10)
+    assert "inet weft" in sh("ip", "netns", "exec", "weft-lab-n1-p2", "nft", "list", "tables").stdout
+    # A broken manifest saved during operation: rejected, the last good configuration and traffic stay.
+    manifest.write_text(original + "---\nkind: [\n")
+    wait_for(log, "configuration rejected; the last good configuration stays in force", timeout=10)
+    assert probe(weft, SRC_NS, f"{DST_IP}:8080").startswith(f"ok echo-2-1 src={SRC_IP} ")

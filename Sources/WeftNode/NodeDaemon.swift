@@ -24,6 +24,8 @@ public struct NodeDaemon: Sendable {
         public var socksPort: UInt16 = 15080
         public var hbone = HBONEConfiguration()
         public var eventLoopThreads: Int = System.coreCount
+        /// Manifest paths to watch for changes (empty: the configuration is fixed).
+        public var configPaths: [String] = []
 
         public init(node: String) {
             self.node = node
@@ -77,24 +79,13 @@ public struct NodeDaemon: Sendable {
         ]
         let threadPool = NIOThreadPool(numberOfThreads: 4)
         threadPool.start()
-        for workload in local {
-            if let netns = Enrollment.netns(of: workload) {
-                // In-pod mode: the pod is a network namespace; capture it if it is in ambient mode.
-                guard Enrollment.isAmbient(workload, in: snapshot) else {
-                    logger.info(
-                        "pod not in ambient mode; not captured",
-                        metadata: ["pod": "\(workload.namespace)/\(workload.name)"]
-                    )
-                    continue
-                }
-                services.append(
-                    PodProxyService(
-                        workload: workload, netns: netns, context: context, contexts: contexts, threadPool: threadPool,
-                        rules: RedirectRules()
-                    )
-                )
-                continue
-            }
+        let pods = PodManager(context: context, contexts: contexts, threadPool: threadPool)
+        await pods.reconcile(snapshot)
+        services.append(pods)
+        if !configuration.configPaths.isEmpty {
+            services.append(ConfigWatcher(paths: configuration.configPaths, context: context, pods: pods, interval: .seconds(1)))
+        }
+        for workload in local where Enrollment.netns(of: workload) == nil {
             // Loopback mode: the workload's addresses are on this host; HBONE and a SOCKS5 entry per address.
             for ip in workload.addresses {
                 services.append(hboneListener(for: workload, ip: ip, context: context, contexts: contexts))

@@ -65,6 +65,7 @@ struct Node: AsyncParsableCommand {
         configuration.certificateLifetime = certTtl.seconds
         configuration.drainTimeout = .milliseconds(Int(drainTimeout.seconds * 1000))
         if let threads { configuration.eventLoopThreads = threads }
+        configuration.configPaths = config
         let daemon = NodeDaemon(configuration: configuration, snapshot: snapshot, ca: ca, logger: logger)
         do {
             try await daemon.run()

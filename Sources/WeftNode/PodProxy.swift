@@ -2,6 +2,7 @@
 // Weft — an ambient service-mesh data plane.
 
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -16,33 +17,39 @@ import WeftRedirect
 /// A pod that cannot be enrolled (missing namespace, wrong IP) is logged and skipped; the node and its other
 /// pods keep running. On shutdown the listeners close but the table stays: the pod fails closed (its TCP is
 /// refused) until a node takes it over again.
-struct PodProxyService: Service {
+final class PodProxy: Sendable {
     let workload: Workload
     let netns: String
     let context: NodeContext
     let contexts: TLSContextCache
     let threadPool: NIOThreadPool
     let rules: RedirectRules
+    private let state = NIOLockedValueBox<(namespace: NetworkNamespace?, servers: [any Channel])>((nil, []))
 
     /// Why a pod could not be enrolled.
     struct EnrollmentError: Error, CustomStringConvertible {
         var description: String
     }
 
-    func run() async throws {
+    init(workload: Workload, netns: String, context: NodeContext, contexts: TLSContextCache, threadPool: NIOThreadPool, rules: RedirectRules) {
+        self.workload = workload
+        self.netns = netns
+        self.context = context
+        self.contexts = contexts
+        self.threadPool = threadPool
+        self.rules = rules
+    }
+
+    /// Enters the pod, installs (or takes over) its table and opens its listeners. Errors are logged and thrown.
+    func start() async throws {
         let pod = "\(workload.namespace)/\(workload.name)"
-        let servers: [any Channel]
-        let namespace: NetworkNamespace
         do {
-            namespace = try NetworkNamespace(path: NetworkNamespace.resolve(netns))
-            (servers) = try await start(in: namespace)
+            let namespace = try NetworkNamespace(path: NetworkNamespace.resolve(netns))
+            let servers = try await start(in: namespace)
+            state.withLockedValue { $0 = (namespace, servers) }
         } catch {
-            context.logger.error(
-                "pod not enrolled",
-                metadata: ["pod": "\(pod)", "netns": "\(netns)", "error": "\(error)"]
-            )
-            try? await gracefulShutdown()
-            return
+            context.logger.error("pod not enrolled", metadata: ["pod": "\(pod)", "netns": "\(netns)", "error": "\(error)"])
+            throw error
         }
         context.logger.info(
             "pod enrolled",
@@ -51,12 +58,26 @@ struct PodProxyService: Service {
                 "identity": "\(context.snapshot.identity(of: workload))",
             ]
         )
-        await withGracefulShutdownHandler {
-            for server in servers { try? await server.closeFuture.get() }
-        } onGracefulShutdown: {
-            for server in servers { server.close(promise: nil) }
+    }
+
+    /// Closes the listeners. With `removeTable` (the pod left the mesh) the redirect table goes too; otherwise it
+    /// stays so the pod fails closed until a node takes it over.
+    func stop(removeTable: Bool) async {
+        let (namespace, servers) = state.withLockedValue { current in
+            defer { current = (nil, []) }
+            return current
         }
-        namespace.close()
+        for server in servers { try? await server.close() }
+        if removeTable, let namespace {
+            let rules = self.rules
+            do {
+                try namespace.run { try Nftables.run(rules.removeScript) }
+                context.logger.info("pod removed from the mesh; redirect table deleted", metadata: ["pod": "\(workload.namespace)/\(workload.name)"])
+            } catch {
+                context.logger.error("could not delete the redirect table", metadata: ["pod": "\(workload.namespace)/\(workload.name)", "error": "\(error)"])
+            }
+        }
+        namespace?.close()
     }
 
     private func start(in namespace: NetworkNamespace) async throws -> [any Channel] {

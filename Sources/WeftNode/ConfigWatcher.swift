@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import WeftConfig
+import WeftIdentity
+import WeftModel
+
+/// Reloads the manifests when they change (polled every second) or on SIGHUP. A new configuration is validated
+/// first; on any error the last good one stays in force and every problem is logged. A good one replaces the
+/// snapshot (established connections are untouched), issues certificates for new identities and re-enrols pods.
+struct ConfigWatcher: Service {
+    let paths: [String]
+    let context: NodeContext
+    let pods: PodManager
+    let interval: Duration
+
+    func run() async throws {
+        let initial = Self.fingerprint(paths)
+        let paths = self.paths
+        let interval = self.interval
+        let hup = await UnixSignalsSequence(trapping: .sighup)
+        await withTaskGroup(of: Void.self) { group in
+            let (changes, continuation) = AsyncStream.makeStream(of: String.self)
+            group.addTask {
+                for await _ in hup.cancelOnGracefulShutdown() { continuation.yield("SIGHUP") }
+            }
+            group.addTask {
+                var fingerprint = initial
+                while !Task.isCancelled {
+                    do {
+                        try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                    } catch {
+                        break
+                    }
+                    let now = Self.fingerprint(paths)
+                    if now != fingerprint {
+                        fingerprint = now
+                        continuation.yield("file change")
+                    }
+                }
+                continuation.finish()
+            }
+            for await reason in changes.cancelOnGracefulShutdown() {
+                await reload(reason: reason)
+            }
+            group.cancelAll()
+        }
+    }
+
+    func reload(reason: String) async {
+        let current = context.snapshot
+        let result = ManifestLoader.load(paths: paths, trustDomain: current.trustDomain, rootNamespace: current.rootNamespace)
+        guard let snapshot = result.snapshot, !result.hasErrors else {
+            for diagnostic in result.errors { context.logger.error("\(diagnostic.description)") }
+            context.logger.error(
+                "configuration rejected; the last good configuration stays in force",
+                metadata: ["reason": "\(reason)", "errors": "\(result.errors.count)"]
+            )
+            return
+        }
+        for diagnostic in result.warnings { context.logger.warning("\(diagnostic.description)") }
+        let identities = Set(snapshot.workloads(onNode: context.node).map { snapshot.identity(of: $0) })
+        do {
+            try context.identities.reconcile(identities)
+        } catch {
+            context.logger.error("certificates for the new configuration could not be issued; keeping the old one", metadata: ["error": "\(error)"])
+            return
+        }
+        context.replace(snapshot: snapshot)
+        await pods.reconcile(snapshot)
+        let enrolled = await pods.enrolledCount
+        context.logger.info(
+            "configuration reloaded",
+            metadata: [
+                "reason": "\(reason)", "workloads": "\(snapshot.workloads.count)", "services": "\(snapshot.services.count)",
+                "pods_enrolled": "\(enrolled)",
+            ]
+        )
+    }
+
+    /// Paths, sizes and modification times of every manifest file (directories expanded).
+    static func fingerprint(_ paths: [String]) -> [String] {
+        var result: [String] = []
+        let fm = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                result.append("\(path):missing")
+                continue
+            }
+            var files = [path]
+            if isDirectory.boolValue {
+                files = (fm.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []).sorted().map { "\(path)/\($0)" }
+            }
+            for file in files {
+                let attributes = try? fm.attributesOfItem(atPath: file)
+                let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+                let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+                result.append("\(file):\(size):\(modified)")
+            }
+        }
+        return result
+    }
+}
