@@ -125,6 +125,9 @@ public final class HBONEClientPool: Sendable {
         if let opening {
             connect(id: id, key: key, on: eventLoop, dialer: dialer).cascade(to: opening)
         }
+        // The reserved slot is released exactly once: when the stream channel closes, or, if it never came to
+        // exist (connection or stream creation failed), when that failure is known.
+        connection.whenFailure { [weak self] _ in self?.streamClosed(id) }
         return connection.flatMap { multiplexer -> EventLoopFuture<any Channel> in
             let response = eventLoop.makePromise(of: Void.self)
             let stream = multiplexer.createStreamChannel { channel in
@@ -134,7 +137,10 @@ public final class HBONEClientPool: Sendable {
                     )
                 }
             }
-            stream.whenFailure { response.fail($0) }
+            stream.whenFailure { [weak self] error in
+                self?.streamClosed(id)
+                response.fail(error)
+            }
             stream.whenSuccess { channel in
                 channel.closeFuture.whenComplete { [weak self] _ in self?.streamClosed(id) }
             }
@@ -142,18 +148,7 @@ public final class HBONEClientPool: Sendable {
                 try channel.pipeline.syncOperations.addHandler(HBONEStreamCodec())
                 return channel
             }
-        }.flatMapErrorThrowing { [weak self] error in
-            // A stream that never opened frees its slot here; one that opened frees it when it closes.
-            if !(error is HBONEClientError) || (error as? HBONEClientError)?.status == nil {
-                self?.streamFailedToOpen(id, connection: connection)
-            }
-            throw error
         }
-    }
-
-    private func streamFailedToOpen(_ id: Machine.ConnectionID, connection: EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer>) {
-        // Only release the reservation if the stream channel never existed (connection failed).
-        connection.whenFailure { [weak self] _ in self?.streamClosed(id) }
     }
 
     private func streamClosed(_ id: Machine.ConnectionID) {

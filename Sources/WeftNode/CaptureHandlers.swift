@@ -29,27 +29,52 @@ enum OriginalDestination {
     }
 }
 
-/// Port 15001 inside a pod: every outbound TCP connection of the pod, redirected by nftables. Reads the
-/// original destination, then proceeds as the SOCKS5 entry does (plan, HBONE or passthrough, splice). On
-/// failure the application's connection is reset, as ztunnel does.
-final class CaptureOutboundHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// What a workload sent before its connection was spliced: bytes, and whether it already half-closed. Replayed
+/// into the splice by ``OutboundConnector/splice(context:upstream:pending:inputClosed:direction:reply:)``.
+struct PendingInput {
+    var bytes: [UInt8] = []
+    var inputClosed = false
+
+    mutating func append(_ buffer: ByteBuffer) {
+        var buffer = buffer
+        bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+
+    /// Records `inputClosed`; returns whether the event was consumed.
+    mutating func observe(_ event: Any) -> Bool {
+        guard case ChannelEvent.inputClosed? = event as? ChannelEvent else { return false }
+        inputClosed = true
+        return true
+    }
+}
+
+/// A redirected connection inside a pod: reads its original destination, asks `open` for an upstream, then splices
+/// (or resets the application's connection on failure, as ztunnel does).
+///
+/// Port 15001 (outbound capture) opens through ``OutboundConnector/open(destination:client:on:)``; port 15006
+/// (inbound plaintext) through ``InboundPlaintext/open(destination:client:on:)``.
+final class CaptureHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
+    typealias Opener = @Sendable (HostPort, SocketAddress?, any EventLoop) -> EventLoopFuture<OutboundConnector.Upstream>
 
     private let connector: OutboundConnector
-    private var pending: [UInt8] = []
-    private var inputClosed = false
+    private let direction: String
+    private let open: Opener
+    private var pending = PendingInput()
 
-    init(connector: OutboundConnector) {
+    init(connector: OutboundConnector, direction: String, open: @escaping Opener) {
         self.connector = connector
+        self.direction = direction
+        self.open = open
     }
 
     func channelActive(context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let connector = self.connector
+        let open = self.open
         let client = context.channel.remoteAddress
         let eventLoop = context.eventLoop
         OriginalDestination.of(context.channel).flatMap { destination in
-            connector.open(destination: destination, client: client, on: eventLoop)
+            open(destination, client, eventLoop)
         }.whenComplete { result in
             let (handler, context) = loopBound.value
             switch result {
@@ -59,7 +84,10 @@ final class CaptureOutboundHandler: ChannelInboundHandler, RemovableChannelHandl
                     return
                 }
                 do {
-                    try handler.connector.splice(context: context, upstream: upstream, pending: handler.pending, inputClosed: handler.inputClosed, reply: nil)
+                    try handler.connector.splice(
+                        context: context, upstream: upstream, pending: handler.pending.bytes,
+                        inputClosed: handler.pending.inputClosed, direction: handler.direction, reply: nil
+                    )
                 } catch {
                     upstream.channel.close(promise: nil)
                     resetAndClose(context.channel)
@@ -72,16 +100,11 @@ final class CaptureOutboundHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        pending += buffer.readBytes(length: buffer.readableBytes) ?? []
+        pending.append(unwrapInboundIn(data))
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed? = event as? ChannelEvent {
-            inputClosed = true  // replayed to the splice once it exists
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
+        if !pending.observe(event) { context.fireUserInboundEventTriggered(event) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -90,111 +113,48 @@ final class CaptureOutboundHandler: ChannelInboundHandler, RemovableChannelHandl
 }
 
 @available(*, unavailable)
-extension CaptureOutboundHandler: Sendable {}
+extension CaptureHandler: Sendable {}
 
 /// Port 15006 inside a pod: plaintext TCP arriving from outside the mesh. Accepted under PERMISSIVE (and
-/// counted), refused with a reset under STRICT.
-final class InboundPlaintextHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
+/// counted, source address preserved), refused with a reset under STRICT.
+struct InboundPlaintext: Sendable {
+    let workload: Workload
+    let node: NodeContext
+    let dialer: any UpstreamDialer
 
-    private let workload: Workload
-    private let node: NodeContext
-    private let dialer: any UpstreamDialer
-    private var pending: [UInt8] = []
-    private var inputClosed = false
-
-    init(workload: Workload, node: NodeContext, dialer: any UpstreamDialer) {
-        self.workload = workload
-        self.node = node
-        self.dialer = dialer
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let node = self.node
-        let workload = self.workload
-        let dialer = self.dialer
-        let client = context.channel.remoteAddress
-        let eventLoop = context.eventLoop
-        OriginalDestination.of(context.channel).flatMap { destination -> EventLoopFuture<(any Channel, HostPort)> in
-            let snapshot = node.snapshot
-            let (mode, policy) = PeerAuthentication.effectiveMode(
-                for: workload, port: destination.port, policies: snapshot.peerAuthentications,
-                rootNamespace: snapshot.rootNamespace
+    func open(destination: HostPort, client: SocketAddress?, on eventLoop: any EventLoop) -> EventLoopFuture<OutboundConnector.Upstream> {
+        let snapshot = node.snapshot
+        let (mode, policy) = PeerAuthentication.effectiveMode(
+            for: workload, port: destination.port, policies: snapshot.peerAuthentications,
+            rootNamespace: snapshot.rootNamespace
+        )
+        if mode == .strict {
+            node.counters.plaintextRefused()
+            node.logger.warning(
+                "plaintext connection refused (STRICT)",
+                metadata: [
+                    "dst.workload": "\(workload.namespace)/\(workload.name)", "dst": "\(destination)",
+                    "src.addr": "\(client.map { "\($0)" } ?? "-")",
+                    "policy": "\(policy.map { "\($0.namespace)/\($0.name)" } ?? "-")",
+                ]
             )
-            if mode == .strict {
-                node.counters.plaintextRefused()
-                node.logger.warning(
-                    "plaintext connection refused (STRICT)",
-                    metadata: [
-                        "dst.workload": "\(workload.namespace)/\(workload.name)", "dst": "\(destination)",
-                        "src.addr": "\(client.map { "\($0)" } ?? "-")",
-                        "policy": "\(policy.map { "\($0.namespace)/\($0.name)" } ?? "-")",
-                    ]
-                )
-                return eventLoop.makeFailedFuture(
-                    OutboundConnector.Failure(reply: .notAllowed, reason: "STRICT mTLS")
-                )
-            }
-            if InboundPolicy.forbiddenPorts.contains(destination.port) {
-                return eventLoop.makeFailedFuture(
-                    OutboundConnector.Failure(reply: .notAllowed, reason: "port \(destination.port) is the node's own")
-                )
-            }
-            node.counters.plaintextAccepted()
-            guard let address = try? SocketAddress(ipAddress: "\(destination.ip)", port: Int(destination.port)) else {
-                return eventLoop.makeFailedFuture(OutboundConnector.Failure(reply: .generalFailure, reason: "bad address"))
-            }
-            let source = client?.ipAddress.flatMap { IPAddress($0) }
-            return dialer.connect(to: address, from: source, on: eventLoop, timeout: .seconds(10)) { channel in
-                channel.setOption(.autoRead, value: false)
-            }.map { ($0, destination) }
-        }.whenComplete { result in
-            let (handler, context) = loopBound.value
-            switch result {
-            case .success(let (upstream, destination)):
-                guard context.channel.isActive else {
-                    upstream.close(promise: nil)
-                    return
-                }
-                let connector = OutboundConnector(node: node, source: workload, dialer: dialer)
-                do {
-                    try connector.splice(
-                        context: context,
-                        upstream: .init(channel: upstream, closesItself: false, route: "inbound plaintext to \(destination)"),
-                        pending: handler.pending, inputClosed: handler.inputClosed, direction: "inbound_plaintext", reply: nil
-                    )
-                } catch {
-                    upstream.close(promise: nil)
-                    resetAndClose(context.channel)
-                }
-            case .failure:
-                resetAndClose(context.channel)
-            }
+            return eventLoop.makeFailedFuture(OutboundConnector.Failure(reply: .notAllowed, reason: "STRICT mTLS"))
         }
-        context.fireChannelActive()
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        pending += buffer.readBytes(length: buffer.readableBytes) ?? []
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed? = event as? ChannelEvent {
-            inputClosed = true  // replayed to the splice once it exists
-            return
+        if InboundPolicy.forbiddenPorts.contains(destination.port) {
+            return eventLoop.makeFailedFuture(
+                OutboundConnector.Failure(reply: .notAllowed, reason: "port \(destination.port) is the node's own")
+            )
         }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        node.counters.plaintextAccepted()
+        guard let address = try? SocketAddress(ipAddress: "\(destination.ip)", port: Int(destination.port)) else {
+            return eventLoop.makeFailedFuture(OutboundConnector.Failure(reply: .generalFailure, reason: "bad address"))
+        }
+        let source = client?.ipAddress.flatMap { IPAddress($0) }
+        return dialer.connect(to: address, from: source, on: eventLoop, timeout: .seconds(10)) { channel in
+            channel.setOption(.autoRead, value: false)
+        }.map { OutboundConnector.Upstream(channel: $0, closesItself: false, route: "inbound plaintext to \(destination)") }
     }
 }
-
-@available(*, unavailable)
-extension InboundPlaintextHandler: Sendable {}
 
 /// Closes with a TCP reset (SO_LINGER 0), so the application sees "connection reset", not a clean close.
 func resetAndClose(_ channel: any Channel) {

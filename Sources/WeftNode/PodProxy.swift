@@ -117,6 +117,8 @@ final class PodProxy: Sendable {
         sourcePreserving.spoofSource = spoof
         let appDialer = sourcePreserving
         let node = context
+        let plaintext = InboundPlaintext(workload: workload, node: node, dialer: appDialer)
+        let inboundConnector = OutboundConnector(node: node, source: workload, dialer: appDialer)
         let connector = OutboundConnector(node: node, source: workload, dialer: dialer)
         let identity = node.snapshot.identity(of: workload)
         let contexts = self.contexts
@@ -127,7 +129,11 @@ final class PodProxy: Sendable {
             servers.append(
                 try await bootstrap(autoRead: false) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(CaptureOutboundHandler(connector: connector))
+                        try channel.pipeline.syncOperations.addHandler(
+                            CaptureHandler(connector: connector, direction: "outbound") { destination, client, loop in
+                                connector.open(destination: destination, client: client, on: loop)
+                            }
+                        )
                         node.tracker.track(channel)
                     }
                 }.withBoundSocket(fds[0]).get()
@@ -136,7 +142,10 @@ final class PodProxy: Sendable {
                 try await bootstrap(autoRead: false) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            InboundPlaintextHandler(workload: workload, node: node, dialer: appDialer)
+                            CaptureHandler(connector: inboundConnector, direction: "inbound_plaintext") {
+                                destination, client, loop in
+                                plaintext.open(destination: destination, client: client, on: loop)
+                            }
                         )
                         node.tracker.track(channel)
                     }

@@ -14,8 +14,7 @@ final class SOCKS5Handler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = ByteBuffer
 
     private var parser = SOCKS5Parser()
-    private var pending: [UInt8] = []
-    private var inputClosed = false
+    private var pending = PendingInput()
     private var connecting = false
     private let source: Workload
     private let node: NodeContext
@@ -28,22 +27,21 @@ final class SOCKS5Handler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        pending += buffer.readBytes(length: buffer.readableBytes) ?? []
+        pending.append(unwrapInboundIn(data))
         guard !connecting else { return }
         while true {
-            switch parser.parse(pending) {
+            switch parser.parse(pending.bytes) {
             case .needMore:
                 return
             case .reply(let bytes, let consumed):
-                pending.removeFirst(consumed)
+                pending.bytes.removeFirst(consumed)
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
             case .fail(let reply, let reason):
                 node.logger.warning("socks5 request refused", metadata: ["reason": "\(reason)", "src.workload": "\(source.name)"])
                 fail(context: context, reply: reply)
                 return
             case .connect(let destination, let consumed):
-                pending.removeFirst(consumed)
+                pending.bytes.removeFirst(consumed)
                 connecting = true
                 _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
                 start(context: context, destination: destination)
@@ -76,10 +74,10 @@ final class SOCKS5Handler: ChannelInboundHandler, RemovableChannelHandler {
                 }
                 do {
                     try handler.connector.splice(
-                        context: context, upstream: upstream, pending: handler.pending, inputClosed: handler.inputClosed,
+                        context: context, upstream: upstream, pending: handler.pending.bytes, inputClosed: handler.pending.inputClosed,
                         reply: ByteBuffer(bytes: SOCKS5Parser.reply(.succeeded))
                     )
-                    handler.pending = []
+                    handler.pending.bytes = []
                 } catch {
                     upstream.channel.close(promise: nil)
                     context.close(promise: nil)
@@ -92,11 +90,7 @@ final class SOCKS5Handler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed? = event as? ChannelEvent {
-            inputClosed = true  // replayed to the splice once it exists
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
+        if !pending.observe(event) { context.fireUserInboundEventTriggered(event) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
