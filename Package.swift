@@ -12,7 +12,14 @@ let package = Package(
     name: "weft",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "weft", targets: ["weft"])
+        .executable(name: "weft", targets: ["weft"]),
+        // Libraries for the micro-benchmarks package (Benchmarks/) and for embedding; the CLI is the product.
+        .library(name: "WeftModel", targets: ["WeftModel"]),
+        .library(name: "WeftConfig", targets: ["WeftConfig"]),
+        .library(name: "WeftPolicy", targets: ["WeftPolicy"]),
+        .library(name: "WeftIdentity", targets: ["WeftIdentity"]),
+        .library(name: "WeftTLS", targets: ["WeftTLS"]),
+        .library(name: "WeftHBONE", targets: ["WeftHBONE"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -29,9 +36,11 @@ let package = Package(
     targets: [
         // MARK: - Pure value types
         .target(name: "WeftModel", swiftSettings: swiftSettings),
+        // AuthorizationPolicy evaluation, shared by the node (L4) and the waypoint (L7).
+        .target(name: "WeftPolicy", dependencies: ["WeftModel"], swiftSettings: swiftSettings),
         .target(
             name: "WeftConfig",
-            dependencies: ["WeftModel", .product(name: "Yams", package: "Yams")],
+            dependencies: ["WeftModel", "WeftPolicy", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // MARK: - Identity and TLS
@@ -80,7 +89,7 @@ let package = Package(
         .target(
             name: "WeftNode",
             dependencies: [
-                "WeftModel", "WeftConfig", "WeftIdentity", "WeftTLS", "WeftHBONE", "WeftRedirect", "CWeftLinux",
+                "WeftModel", "WeftConfig", "WeftPolicy", "WeftIdentity", "WeftTLS", "WeftHBONE", "WeftRedirect", "CWeftLinux",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -94,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "weft",
             dependencies: [
-                "WeftModel", "WeftConfig", "WeftIdentity", "WeftNode", "WeftLab",
+                "WeftModel", "WeftConfig", "WeftPolicy", "WeftIdentity", "WeftNode", "WeftHBONE", "WeftLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,7 +112,10 @@ let package = Package(
         ),
         // MARK: - Tests
         .testTarget(name: "WeftModelTests", dependencies: ["WeftModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "WeftPolicyTests", dependencies: ["WeftPolicy", "WeftModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftModel", "WeftPolicy"], swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WeftIdentityTests",
             dependencies: [

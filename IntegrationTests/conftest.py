@@ -23,6 +23,8 @@ MODULE_NETS = {
     "test_tunnel": "127.0.11",
     "test_interop_node": "127.0.12",
     "test_bad_input": "127.0.13",
+    "test_upstream": "127.0.15",
+    "test_authz": "127.0.16",
 }
 _FALLBACK_BASE = 20
 

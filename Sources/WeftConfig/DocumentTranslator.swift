@@ -11,7 +11,7 @@ enum DocumentTranslator {
     static let supportedKinds: [String: String] = [
         "Namespace": "", "Pod": "", "Service": "",
         "WorkloadEntry": "networking.istio.io", "ServiceEntry": "networking.istio.io",
-        "PeerAuthentication": "security.istio.io",
+        "PeerAuthentication": "security.istio.io", "AuthorizationPolicy": "security.istio.io",
     ]
 
     /// Translates every document of `text`. A YAML syntax error is reported at the line Yams gives, and
@@ -86,6 +86,9 @@ enum DocumentTranslator {
             translated = ServiceEntryTranslator.translate(objectRoot, reader: &objectReader)
         case ("security.istio.io", "PeerAuthentication"):
             translated = SecurityTranslator.translatePeerAuthentication(objectRoot, reader: &objectReader)
+        case ("security.istio.io", "AuthorizationPolicy"):
+            translated = AuthorizationPolicyTranslator.translate(
+                objectRoot, apiVersion: apiVersion, reader: &objectReader)
         default:
             warnUnknown(kind: kind, apiVersion: apiVersion, root: root, reader: reader)
             translated = nil

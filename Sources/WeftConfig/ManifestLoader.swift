@@ -6,8 +6,10 @@ import WeftModel
 /// Loads Kubernetes-style multi-document YAML manifests into a ``MeshSnapshot``.
 ///
 /// Reads `Namespace`, `Pod` and `Service` (`v1`), `WorkloadEntry` and `ServiceEntry`
-/// (`networking.istio.io`, any version), and `PeerAuthentication` (`security.istio.io`, `v1` or `v1beta1`;
-/// any version is read), expanding `List` documents as kubectl writes them. Other kinds
+/// (`networking.istio.io`, any version), `PeerAuthentication` (`security.istio.io`, `v1` or `v1beta1`;
+/// any version is read) and `AuthorizationPolicy` (`security.istio.io/v1` or `v1beta1` only: another version
+/// is an error, as skipping a policy could let traffic through), expanding `List` documents as kubectl
+/// writes them. Other kinds
 /// are skipped with a warning, empty documents silently, and unknown fields are ignored. Every problem
 /// becomes a ``Diagnostic`` with its file, line, object and field; any error withholds the snapshot.
 public enum ManifestLoader {
@@ -17,7 +19,8 @@ public enum ManifestLoader {
     ///   - paths: Files (read whatever their extension) or directories (their `*.yaml` and `*.yml` files,
     ///     recursively, in path order, skipping names that start with `.`).
     ///   - trustDomain: The SPIFFE trust domain of the snapshot.
-    ///   - rootNamespace: Istio's root namespace, whose selector-less PeerAuthentication is mesh-wide.
+    ///   - rootNamespace: Istio's root namespace, whose selector-less PeerAuthentication and
+    ///     AuthorizationPolicies are mesh-wide.
     /// - Returns: The snapshot, or `nil` with the errors that prevent it, and all diagnostics. A path that
     ///   does not exist or cannot be read is an error at line 0.
     public static func load(

@@ -22,6 +22,7 @@ enum SnapshotAssembler {
         var workloads: [Workload] = []
         var services: [MeshService] = []
         var peerAuthentications: [(policy: PeerAuthentication, origin: ObjectOrigin)] = []
+        var authorizationPolicies: [AuthorizationPolicy] = []
 
         for object in objects {
             let origin = object.origin
@@ -50,13 +51,16 @@ enum SnapshotAssembler {
                 services.append(service)
             case .peerAuthentication(let policy, _):
                 peerAuthentications.append((policy, origin))
+            case .authorizationPolicy(let policy, _):
+                authorizationPolicies.append(policy)
             }
         }
         warnShadowedPeerAuthentications(peerAuthentications, rootNamespace: rootNamespace, log: log)
         guard !log.hasErrors else { return nil }
         return MeshSnapshot(
             trustDomain: trustDomain, namespaces: namespaces, workloads: workloads, services: services,
-            peerAuthentications: peerAuthentications.map(\.policy), rootNamespace: rootNamespace)
+            peerAuthentications: peerAuthentications.map(\.policy), authorizationPolicies: authorizationPolicies,
+            rootNamespace: rootNamespace)
     }
 
     /// Warns about every selector-less PeerAuthentication that another one in the same namespace shadows.

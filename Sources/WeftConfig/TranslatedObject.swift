@@ -30,12 +30,14 @@ enum TranslatedObject {
     case service(MeshService, ObjectOrigin, vips: [LocatedAddress])
     /// An Istio PeerAuthentication.
     case peerAuthentication(PeerAuthentication, ObjectOrigin)
+    /// An Istio AuthorizationPolicy.
+    case authorizationPolicy(AuthorizationPolicy, ObjectOrigin)
 
     /// Where the object was declared.
     var origin: ObjectOrigin {
         switch self {
         case .namespace(_, let origin), .workload(_, let origin, _), .service(_, let origin, _),
-            .peerAuthentication(_, let origin):
+            .peerAuthentication(_, let origin), .authorizationPolicy(_, let origin):
             return origin
         }
     }

@@ -76,7 +76,8 @@ public final class HBONEClientPool: Sendable {
             State(
                 machine: Machine(
                     maxStreamsPerConnection: configuration.maxStreamsPerConnection,
-                    idleTimeout: Double(configuration.idleTimeout.nanoseconds) / 1e9
+                    idleTimeout: Double(configuration.idleTimeout.nanoseconds) / 1e9,
+                    reuse: configuration.pooling
                 )
             )
         )
@@ -153,7 +154,12 @@ public final class HBONEClientPool: Sendable {
 
     private func streamClosed(_ id: Machine.ConnectionID) {
         let now = Self.seconds(.now())
-        state.withLockedValue { $0.machine.streamClosed(id, now: now) }
+        let done = state.withLockedValue { state -> (any Channel)? in
+            guard state.machine.streamClosed(id, now: now) else { return nil }
+            state.connections[id] = nil
+            return state.channels.removeValue(forKey: id)
+        }
+        done?.close(promise: nil)
     }
 
     private func connect(
@@ -186,7 +192,7 @@ public final class HBONEClientPool: Sendable {
                         context: context, serverHostname: nil, customVerificationCallbackWithMetadata: callback
                     )
                 )
-                try sync.addHandler(
+                        try sync.addHandler(
                     ALPNEnforcer { outcome, handlerContext in
                         switch outcome {
                         case .wrongProtocol(let proto):

@@ -6,6 +6,8 @@ import NIOHTTP2
 
 /// Tunables of the HBONE client and server, with ztunnel's defaults and the reasons for them.
 public struct HBONEConfiguration: Sendable {
+    /// Whether streams share connections. `false`: one TLS connection per tunnelled connection (the cold path).
+    public var pooling = true
     /// Streams per pooled connection before another connection is opened (ztunnel: 100).
     public var maxStreamsPerConnection: Int = 100
     /// Streams a server accepts per connection (ztunnel advertises 200; above the client cap so a client never

@@ -39,10 +39,15 @@ public struct HBONEPoolStateMachine<Key: Hashable & Sendable>: Sendable {
     private var byKey: [Key: [ConnectionID]] = [:]
     private var nextID = 0
 
-    public init(maxStreamsPerConnection: Int = 100, idleTimeout: Double = 300) {
+    /// `false`: every stream gets a connection of its own, closed when the stream ends (no pooling; the cold
+    /// TLS path, for benchmarks and for peers that mishandle multiplexing).
+    public let reuse: Bool
+
+    public init(maxStreamsPerConnection: Int = 100, idleTimeout: Double = 300, reuse: Bool = true) {
         precondition(maxStreamsPerConnection > 0)
         self.maxStreamsPerConnection = maxStreamsPerConnection
         self.idleTimeout = idleTimeout
+        self.reuse = reuse
     }
 
     /// Reserves a stream slot for `key`.
@@ -59,17 +64,26 @@ public struct HBONEPoolStateMachine<Key: Hashable & Sendable>: Sendable {
         }
         let id = ConnectionID(raw: nextID)
         nextID += 1
-        connections[id] = Connection(key: key, streams: 1, usable: true, idleSince: nil)
+        connections[id] = Connection(key: key, streams: 1, usable: reuse, idleSince: nil)
         byKey[key, default: []].append(id)
         return .open(id)
     }
 
-    /// A stream reserved by ``acquire(_:)`` ended (or could not be opened).
-    public mutating func streamClosed(_ id: ConnectionID, now: Double) {
-        guard var c = connections[id] else { return }
+    /// A stream reserved by ``acquire(_:)`` ended (or could not be opened). Returns `true` when the connection
+    /// must now be closed by the caller (it is single-use and has no stream left); it is then out of the pool.
+    @discardableResult
+    public mutating func streamClosed(_ id: ConnectionID, now: Double) -> Bool {
+        guard var c = connections[id] else { return false }
         c.streams = max(0, c.streams - 1)
-        if c.streams == 0 { c.idleSince = now }
+        if c.streams == 0 {
+            if !reuse {
+                connectionClosed(id)
+                return true
+            }
+            c.idleSince = now
+        }
         connections[id] = c
+        return false
     }
 
     /// The connection must take no more streams (GOAWAY received, keepalive failed).

@@ -10,6 +10,9 @@ public struct MeshSnapshot: Sendable {
     public let services: [MeshService]
     /// PeerAuthentication policies, and the namespace whose selector-less policy is mesh-wide.
     public let peerAuthentications: [PeerAuthentication]
+    /// AuthorizationPolicies in load order. The node evaluates them through WeftPolicy's `PolicySet`,
+    /// built once per snapshot.
+    public let authorizationPolicies: [AuthorizationPolicy]
     public let rootNamespace: String
 
     /// Workload by each of its addresses. Built once; duplicates are rejected by the loader before
@@ -24,9 +27,11 @@ public struct MeshSnapshot: Sendable {
         workloads: [Workload] = [],
         services: [MeshService] = [],
         peerAuthentications: [PeerAuthentication] = [],
+        authorizationPolicies: [AuthorizationPolicy] = [],
         rootNamespace: String = "istio-system"
     ) {
         self.peerAuthentications = peerAuthentications
+        self.authorizationPolicies = authorizationPolicies
         self.rootNamespace = rootNamespace
         self.trustDomain = trustDomain
         self.namespaces = Dictionary(namespaces.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

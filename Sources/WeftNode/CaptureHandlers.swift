@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import WeftHBONE
 import WeftModel
+import WeftPolicy
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,23 +49,32 @@ struct PendingInput {
     }
 }
 
-/// A redirected connection inside a pod: reads its original destination, asks `open` for an upstream, then splices
-/// (or resets the application's connection on failure, as ztunnel does).
+/// A redirected connection inside a pod (or one accepted by an upstream listener): finds its destination, asks
+/// `open` for an upstream, then splices (or resets the application's connection on failure, as ztunnel does).
 ///
 /// Port 15001 (outbound capture) opens through ``OutboundConnector/open(destination:client:on:)``; port 15006
-/// (inbound plaintext) through ``InboundPlaintext/open(destination:client:on:)``.
+/// (inbound plaintext) through ``InboundPlaintext/open(destination:client:on:)``. Both read the destination with
+/// `SO_ORIGINAL_DST`; an upstream listener has a fixed one.
 final class CaptureHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias Opener = @Sendable (HostPort, SocketAddress?, any EventLoop) -> EventLoopFuture<OutboundConnector.Upstream>
+    typealias Resolver = @Sendable (any Channel) -> EventLoopFuture<HostPort>
 
     private let connector: OutboundConnector
     private let direction: String
+    private let destination: Resolver
     private let open: Opener
     private var pending = PendingInput()
 
-    init(connector: OutboundConnector, direction: String, open: @escaping Opener) {
+    init(
+        connector: OutboundConnector,
+        direction: String,
+        destination: @escaping Resolver = { OriginalDestination.of($0) },
+        open: @escaping Opener
+    ) {
         self.connector = connector
         self.direction = direction
+        self.destination = destination
         self.open = open
     }
 
@@ -73,7 +83,7 @@ final class CaptureHandler: ChannelInboundHandler, RemovableChannelHandler {
         let open = self.open
         let client = context.channel.remoteAddress
         let eventLoop = context.eventLoop
-        OriginalDestination.of(context.channel).flatMap { destination in
+        destination(context.channel).flatMap { destination in
             open(destination, client, eventLoop)
         }.whenComplete { result in
             let (handler, context) = loopBound.value
@@ -145,14 +155,28 @@ struct InboundPlaintext: Sendable {
                 OutboundConnector.Failure(reply: .notAllowed, reason: "port \(destination.port) is the node's own")
             )
         }
-        node.counters.plaintextAccepted()
-        guard let address = try? SocketAddress(ipAddress: "\(destination.ip)", port: Int(destination.port)) else {
+        guard let address = try? SocketAddress(ipAddress: "\(destination.ip)", port: Int(destination.port)),
+            let source = client?.ipAddress.flatMap({ IPAddress($0) })
+        else {
             return eventLoop.makeFailedFuture(OutboundConnector.Failure(reply: .generalFailure, reason: "bad address"))
         }
-        let source = client?.ipAddress.flatMap { IPAddress($0) }
+        // AuthorizationPolicy applies to plaintext too, with no identity (principal and namespace rules cannot match).
+        let facts = ConnectionFacts(
+            sourceIP: source, sourceIdentity: nil, destinationIP: destination.ip, destinationPort: destination.port,
+            destination: workload
+        )
+        let decision = node.authorize(facts)
+        guard decision.isAllowed else {
+            return eventLoop.makeFailedFuture(OutboundConnector.Failure(reply: .notAllowed, reason: "\(decision)"))
+        }
+        node.counters.plaintextAccepted()
+        let authorized = node.authorized
         return dialer.connect(to: address, from: source, on: eventLoop, timeout: .seconds(10)) { channel in
             channel.setOption(.autoRead, value: false)
-        }.map { OutboundConnector.Upstream(channel: $0, closesItself: false, route: "inbound plaintext to \(destination)") }
+        }.map { channel in
+            authorized.add(facts, channel: channel)
+            return OutboundConnector.Upstream(channel: channel, closesItself: false, route: "inbound plaintext to \(destination)")
+        }
     }
 }
 

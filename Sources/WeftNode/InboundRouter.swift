@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import WeftHBONE
 import WeftModel
+import WeftPolicy
 
 /// The node's answer to inbound HBONE streams: ``InboundPolicy`` decides, a plain TCP connection to the local
 /// workload carries the bytes.
@@ -20,7 +21,15 @@ struct InboundRouter: HBONEInboundRouter {
         switch context.inboundPolicy.check(authority: request.authority, listenerIP: listenerIP, snapshot: context.snapshot) {
         case .reject(let status, let reason):
             return .reject(status: status, reason: reason)
-        case .allow:
+        case .allow(let workload):
+            guard let facts = Self.facts(peer: peer, destination: request.authority, workload: workload) else {
+                return .reject(status: 400, reason: "the peer's address is unknown; cannot apply AuthorizationPolicy")
+            }
+            let decision = context.authorize(facts)
+            if !decision.isAllowed {
+                // ztunnel answers a policy denial with 401; the caller's node resets the application's connection.
+                return .reject(status: 401, reason: "\(decision)")
+            }
             do {
                 return .connect(try SocketAddress(ipAddress: "\(request.authority.ip)", port: Int(request.authority.port)))
             } catch {
@@ -29,13 +38,30 @@ struct InboundRouter: HBONEInboundRouter {
         }
     }
 
+    /// What AuthorizationPolicy sees of an inbound HBONE stream: the peer's address and certificate identity,
+    /// and the workload and port it asked for.
+    static func facts(peer: HBONEPeer, destination: HostPort, workload: Workload) -> ConnectionFacts? {
+        guard let sourceIP = peer.remoteAddress?.ipAddress.flatMap({ IPAddress($0) }) else { return nil }
+        return ConnectionFacts(
+            sourceIP: sourceIP, sourceIdentity: peer.identity, destinationIP: destination.ip,
+            destinationPort: destination.port, destination: workload
+        )
+    }
+
     func connect(to address: SocketAddress, for peer: HBONEPeer, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
         let tracker = context.tracker
         let source = preserveSource ? peer.remoteAddress?.ipAddress.flatMap { IPAddress($0) } : nil
         return dialer.connect(to: address, from: source, on: eventLoop, timeout: .seconds(10)) { channel in
             channel.setOption(.autoRead, value: false)
-        }.map { channel in
+        }.map { [context] channel in
             tracker.track(channel)
+            let snapshot = context.snapshot
+            if let ip = address.ipAddress.flatMap({ IPAddress($0) }), let port = address.port,
+                let workload = snapshot.workloadsByIP[ip],
+                let facts = Self.facts(peer: peer, destination: HostPort(ip: ip, port: UInt16(port)), workload: workload)
+            {
+                context.authorized.add(facts, channel: channel)
+            }
             return channel
         }
     }

@@ -8,6 +8,7 @@ import NIOPosix
 import WeftHBONE
 import WeftIdentity
 import WeftModel
+import WeftPolicy
 
 /// What every listener of a node shares (ztunnel's `ProxyInputs`): the node's name, the current mesh snapshot,
 /// certificates, the HBONE client pool, the connection tracker and the logger.
@@ -23,7 +24,9 @@ public final class NodeContext: Sendable {
     public let planner: OutboundPlanner
     public let inboundPolicy: InboundPolicy
     public let counters = NodeCounters()
-    private let snapshotBox: NIOLockedValueBox<MeshSnapshot>
+    /// Inbound connections let in, re-checked when the policies change.
+    public let authorized = AuthorizedConnections()
+    private let snapshotBox: NIOLockedValueBox<(snapshot: MeshSnapshot, policies: PolicySet)>
 
     public init(
         node: String,
@@ -34,7 +37,7 @@ public final class NodeContext: Sendable {
         logger: Logger
     ) {
         self.node = node
-        self.snapshotBox = NIOLockedValueBox(snapshot)
+        self.snapshotBox = NIOLockedValueBox((snapshot, PolicySet(snapshot: snapshot)))
         self.identities = identities
         self.verifier = PeerVerifier(roots: [identities.ca.certificate], trustDomains: [identities.trustDomain])
         self.hboneConfiguration = hboneConfiguration
@@ -53,11 +56,33 @@ public final class NodeContext: Sendable {
     }
 
     /// The configuration in force.
-    public var snapshot: MeshSnapshot { snapshotBox.withLockedValue { $0 } }
+    public var snapshot: MeshSnapshot { snapshotBox.withLockedValue { $0.snapshot } }
 
-    /// Replaces the configuration; connections already established are not touched.
+    /// The AuthorizationPolicies in force, indexed.
+    public var policies: PolicySet { snapshotBox.withLockedValue { $0.policies } }
+
+    /// Replaces the configuration. Established connections stay, except inbound ones the new policies deny:
+    /// those are closed and logged.
     public func replace(snapshot: MeshSnapshot) {
-        snapshotBox.withLockedValue { $0 = snapshot }
+        let policies = PolicySet(snapshot: snapshot)
+        snapshotBox.withLockedValue { $0 = (snapshot, policies) }
+        for (facts, decision) in authorized.revalidate(under: policies) {
+            counters.policyDenied()
+            logger.warning(
+                "connection closed: no longer authorized",
+                metadata: ["connection": "\(facts)", "decision": "\(decision)"]
+            )
+        }
+    }
+
+    /// Checks an inbound connection against the policies in force; logs and counts a denial.
+    func authorize(_ facts: ConnectionFacts) -> Decision {
+        let decision = policies.evaluate(facts)
+        if !decision.isAllowed {
+            counters.policyDenied()
+            logger.warning("connection denied by policy", metadata: ["connection": "\(facts)", "decision": "\(decision)"])
+        }
+        return decision
     }
 
     /// The workloads this node serves.

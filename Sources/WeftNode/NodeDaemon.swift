@@ -26,6 +26,8 @@ public struct NodeDaemon: Sendable {
         public var eventLoopThreads: Int = System.coreCount
         /// Manifest paths to watch for changes (empty: the configuration is fixed).
         public var configPaths: [String] = []
+        /// Explicit upstream listeners (`--upstream`).
+        public var upstreams: [UpstreamSpec] = []
 
         public init(node: String) {
             self.node = node
@@ -90,6 +92,16 @@ public struct NodeDaemon: Sendable {
             for ip in workload.addresses {
                 services.append(hboneListener(for: workload, ip: ip, context: context, contexts: contexts))
                 services.append(socksListener(for: workload, ip: ip, context: context))
+            }
+        }
+        for spec in configuration.upstreams {
+            switch spec.sourceWorkload(among: local) {
+            case .success(let workload):
+                services.append(upstreamListener(spec, source: workload, context: context))
+            case .failure(let error):
+                try? await group.shutdownGracefully()
+                try? await threadPool.shutdownGracefully()
+                throw error
             }
         }
         logger.info(
@@ -164,6 +176,42 @@ public struct NodeDaemon: Sendable {
         ) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(SOCKS5Handler(source: workload, node: context))
+                context.tracker.track(channel)
+            }
+        }
+    }
+}
+
+extension NodeDaemon {
+    /// An upstream listener: plaintext from local applications, carried through the mesh as `source`.
+    private func upstreamListener(_ spec: UpstreamSpec, source: Workload, context: NodeContext) -> ListenerService {
+        let address = try! SocketAddress(ipAddress: "\(spec.listen.ip)", port: Int(spec.listen.port))
+        let connector = OutboundConnector(node: context, source: source, dialer: DirectDialer())
+        // The tunnel is opened from the workload's own address (as a captured connection would be).
+        let client = source.addresses.first.flatMap { try? SocketAddress(ipAddress: "\($0)", port: 0) }
+        return ListenerService(
+            name: "upstream \(spec)",
+            address: address,
+            group: context.group,
+            logger: logger
+        ) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                // Nothing is read until the tunnel is open; the application's first bytes wait in its socket.
+                try channel.syncOptions?.setOption(.autoRead, value: false)
+                let handler = CaptureHandler(
+                    connector: connector,
+                    direction: "outbound",
+                    destination: { channel in
+                        switch spec.resolve(in: context.snapshot) {
+                        case .success(let destination): return channel.eventLoop.makeSucceededFuture(destination)
+                        case .failure(let error):
+                            context.logger.warning("upstream connection refused", metadata: ["error": "\(error)"])
+                            return channel.eventLoop.makeFailedFuture(error)
+                        }
+                    },
+                    open: { destination, _, loop in connector.open(destination: destination, client: client, on: loop) }
+                )
+                try channel.pipeline.syncOperations.addHandler(handler)
                 context.tracker.track(channel)
             }
         }

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import WeftConfig
 import WeftIdentity
+import WeftHBONE
 import WeftNode
 
 struct Node: AsyncParsableCommand {
@@ -37,6 +38,50 @@ struct Node: AsyncParsableCommand {
     @Option(help: "Event-loop threads (default: number of cores).")
     var threads: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "A local plaintext port carried through the mesh (repeatable).",
+            discussion: """
+                [<namespace>/<workload>@]<listen ip>:<port>=<destination>:<port>. The destination is a workload IP, a \
+                Service VIP or a Service hostname; connections carry the identity of the named local workload (default: \
+                the node's only local workload). For hosts where traffic cannot be captured.
+                """,
+            valueName: "spec"
+        )
+    )
+    var upstream: [String] = []
+
+    @Option(help: "HBONE connection pooling: on (streams share connections) or off (one TLS connection per connection).")
+    var hbonePool: Toggle = .on
+
+    @Option(help: "HTTP/2 receive window per HBONE stream, in KiB (ztunnel's HTTP2_STREAM_WINDOW_SIZE).")
+    var hboneStreamWindowKib: Int = HBONEConfiguration().streamWindow >> 10
+
+    @Option(help: "HTTP/2 receive window per HBONE connection, in KiB (ztunnel's HTTP2_CONNECTION_WINDOW_SIZE).")
+    var hboneConnectionWindowKib: Int = HBONEConfiguration().connectionWindow >> 10
+
+    enum Toggle: String, ExpressibleByArgument, CaseIterable {
+        case on, off
+    }
+
+    func validate() throws {
+        guard (64...(1 << 20)).contains(hboneStreamWindowKib), (64...(1 << 20)).contains(hboneConnectionWindowKib) else {
+            throw ValidationError("HBONE windows must be between 64 KiB and 1 GiB")
+        }
+        guard hboneConnectionWindowKib > hboneStreamWindowKib else {
+            throw ValidationError(
+                "--hbone-connection-window-kib must be larger than --hbone-stream-window-kib (equal windows can deadlock)"
+            )
+        }
+        for value in upstream {
+            do {
+                _ = try UpstreamSpec(parsing: value)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+    }
+
     func run() async throws {
         let format = logFormat
         let level = logLevel
@@ -66,6 +111,10 @@ struct Node: AsyncParsableCommand {
         configuration.drainTimeout = .milliseconds(Int(drainTimeout.seconds * 1000))
         if let threads { configuration.eventLoopThreads = threads }
         configuration.configPaths = config
+        configuration.upstreams = try upstream.map { try UpstreamSpec(parsing: $0) }
+        configuration.hbone.pooling = hbonePool == .on
+        configuration.hbone.streamWindow = hboneStreamWindowKib << 10
+        configuration.hbone.connectionWindow = hboneConnectionWindowKib << 10
         let daemon = NodeDaemon(configuration: configuration, snapshot: snapshot, ca: ca, logger: logger)
         do {
             try await daemon.run()

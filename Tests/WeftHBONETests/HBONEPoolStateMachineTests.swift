@@ -39,6 +39,27 @@ struct HBONEPoolStateMachineTests {
         #expect(machine.acquire("k") == .use(first))
     }
 
+    @Test("without reuse every stream opens its own connection, closed when the stream ends")
+    func noReuse() {
+        var machine = Machine(maxStreamsPerConnection: 100, reuse: false)
+        guard case .open(let first) = machine.acquire("k"), case .open(let second) = machine.acquire("k") else {
+            Issue.record("expected two new connections")
+            return
+        }
+        #expect(first != second)
+        let closeFirst = machine.streamClosed(first, now: 0)
+        #expect(closeFirst)
+        #expect(machine.connectionCount == 1)
+        guard case .open(let third) = machine.acquire("k") else { Issue.record("a closed connection was reused"); return }
+        #expect(third != first && third != second)
+        // A pooled machine keeps an emptied connection for reuse.
+        var pooled = Machine(maxStreamsPerConnection: 100)
+        guard case .open(let kept) = pooled.acquire("k") else { Issue.record("expected open"); return }
+        let closeKept = pooled.streamClosed(kept, now: 0)
+        #expect(!closeKept)
+        #expect(pooled.connectionCount == 1)
+    }
+
     @Test("an unusable connection (GOAWAY, keepalive failure) takes no new streams")
     func unusable() {
         var machine = Machine(maxStreamsPerConnection: 10)

@@ -1,0 +1,114 @@
+"""Explicit upstream listeners (`weft node --upstream`) and HBONE pooling on/off.
+
+An application on node-a's host connects to a plain local port; node-a carries the connection over HBONE, as its
+local workload, to the echo workload on node-b. Loopback net 127.0.15.x.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+
+from weftlab import Lab, pick_free_port, recv_all, start_mesh, established_to
+
+LISTEN_HOST = 50  # 127.0.15.50: where the upstream listeners bind
+
+
+def roundtrip(addr: tuple[str, int], payload: bytes, timeout: float = 15.0) -> bytes:
+    with socket.create_connection(addr, timeout=timeout) as s:
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)
+        return recv_all(s)
+
+
+def test_upstream_by_ip_and_by_service_hostname(lab: Lab):
+    listen_ip = lab.ip(LISTEN_HOST)
+    port_ip = pick_free_port([listen_ip])
+    port_host = pick_free_port([listen_ip])
+    while port_host == port_ip:
+        port_host = pick_free_port([listen_ip])
+    # The echo's address and port are known only after start_mesh; listeners are added by restarting node-a.
+    mesh = start_mesh(lab)
+    echo_ip, echo_port = mesh.echo.addr
+    lab.kill(mesh.node_a.proc)
+    node_a = lab.start_node(
+        "node-a", mesh.config, mesh.ca, [mesh.client_ip],
+        extra=[
+            "--upstream", f"{listen_ip}:{port_ip}={echo_ip}:{echo_port}",
+            "--upstream", f"demo/client@{listen_ip}:{port_host}=echo.demo.svc.cluster.local:80",
+        ],
+    )
+    node_a.log.wait_for("listening", addr=f"[IPv4]{listen_ip}:{port_ip}")
+    node_a.log.wait_for("listening", addr=f"[IPv4]{listen_ip}:{port_host}")
+    payload = b"through the upstream listener\n" * 1000
+    assert roundtrip((listen_ip, port_ip), payload) == payload
+    assert roundtrip((listen_ip, port_host), payload) == payload
+    # Both went over HBONE with the client's identity, not in plaintext.
+    done = node_a.log.wait_for("connection complete", count=2, direction="outbound")
+    assert all(r["route"].startswith("hbone spiffe://cluster.local/ns/demo/sa/echo") for r in done), done
+    assert all(r["src.workload"] == "demo/client" for r in done)
+    inbound = mesh.node_b.log.wait_for("connection complete", count=2, direction="inbound")
+    assert all(r["src.identity"] == "spiffe://cluster.local/ns/demo/sa/client" for r in inbound), inbound
+
+
+def test_unknown_service_hostname_resets_and_logs(lab: Lab):
+    listen_ip = lab.ip(LISTEN_HOST)
+    port = pick_free_port([listen_ip])
+    mesh = start_mesh(lab, node_a_args={"extra": ["--upstream", f"{listen_ip}:{port}=nope.demo.svc.cluster.local:80"]})
+    mesh.node_a.log.wait_for("listening", addr=f"[IPv4]{listen_ip}:{port}")
+    with socket.create_connection((listen_ip, port), timeout=10) as s:
+        s.sendall(b"hello")
+        try:
+            data = s.recv(100)
+        except ConnectionResetError:
+            data = None
+    assert not data
+    record = mesh.node_a.log.wait_for("upstream connection refused")[0]
+    assert "no Service has the hostname nope.demo.svc.cluster.local" in record["error"]
+
+
+def hbone_connections_while_open(lab: Lab, pool: str, count: int = 4) -> int:
+    listen_ip = lab.ip(LISTEN_HOST)
+    port = pick_free_port([listen_ip])
+    mesh = start_mesh(lab)
+    echo_ip, echo_port = mesh.echo.addr
+    lab.kill(mesh.node_a.proc)
+    node_a = lab.start_node(
+        "node-a", mesh.config, mesh.ca, [mesh.client_ip],
+        extra=["--upstream", f"{listen_ip}:{port}={echo_ip}:{echo_port}", "--hbone-pool", pool],
+        threads=1,  # the pool is partitioned per event loop: one loop, so pooled streams share exactly one connection
+    )
+    node_a.log.wait_for("listening", addr=f"[IPv4]{listen_ip}:{port}")
+    socks = []
+    try:
+        for i in range(count):
+            s = socket.create_connection((listen_ip, port), timeout=10)
+            s.sendall(b"x%d\n" % i)
+            assert s.recv(10) == b"x%d\n" % i
+            socks.append(s)
+        return established_to(echo_ip, 15008)
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_pooling_shares_one_connection(lab: Lab):
+    assert hbone_connections_while_open(lab, "on") == 1
+
+
+def test_pooling_off_opens_one_tls_connection_per_connection(lab: Lab):
+    assert hbone_connections_while_open(lab, "off") == 4
+
+
+def test_bad_upstream_values_are_refused_at_start(lab: Lab):
+    ca = lab.init_ca()
+    config = lab.write("empty.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n")
+    bad = lab.run_weft("node", "--config", config, "--ca-dir", ca.dir, "--node", "a", "--upstream", "127.0.0.1:99999=x")
+    assert bad.returncode != 0
+    assert '--upstream "127.0.0.1:99999=x"' in bad.stderr and "expected [<namespace>/<workload>@]" in bad.stderr
+    not_local = lab.run_weft(
+        "node", "--config", config, "--ca-dir", ca.dir, "--node", "a", "--upstream", "demo/ghost@127.0.0.1:1=10.0.0.1:80"
+    )
+    assert not_local.returncode != 0
+    assert "demo/ghost is not a workload of this node" in not_local.stdout + not_local.stderr
