@@ -196,3 +196,48 @@ def test_check_warns_about_http_fields(lab: Lab):
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "l7.yaml:" in out and "AuthorizationPolicy/demo/l7" in out and "waypoint" in out, out
+
+
+def explain(mesh: AuthzMesh, source: str) -> tuple[int, str]:
+    result = mesh.lab.run_weft(
+        "explain", "--config", mesh.config, "--from", source, "--to", f"{mesh.echo.addr[0]}:{mesh.echo.addr[1]}"
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_explain_agrees_with_the_data_path(lab: Lab):
+    mesh = start(lab)
+    cases = [
+        [],
+        [ALLOW_CLIENT],
+        [DENY_OTHER_NS],
+        [ALLOW_CLIENT, DENY_ALL_CLIENTS],
+        [policy("deny-all", "demo", "  {}\n")],
+    ]
+    for policies in cases:
+        mark = mesh.node_b.log.mark()
+        mesh.write_policies(*policies)
+        mesh.node_b.log.wait_for("configuration reloaded", since=mark)
+        for name, ip in (("demo/client", mesh.client_ip), ("other/intruder", mesh.intruder_ip)):
+            actual = mesh.code(ip)
+            status, text = explain(mesh, name)
+            assert status in (0, 3), text
+            predicted = 0 if status == 0 else NOT_ALLOWED
+            assert predicted == actual, f"policies {policies}: explain said {status} for {name}, the data path {actual}:\n{text}"
+            assert text.startswith("destination: Pod demo/echo"), text
+            assert ("ALLOW: " if status == 0 else "DENY: ") in text, text
+
+
+def test_explain_names_the_deciding_rule_and_handles_plaintext(lab: Lab):
+    mesh = start(lab, DENY_OTHER_NS)
+    status, text = explain(mesh, "other/intruder")
+    assert status == 3
+    assert "DENY policy demo/deny-other rule 0" in text and "mesh.yaml:" in text, text
+    plain = mesh.lab.run_weft(
+        "explain", "--config", mesh.config, "--from", "plaintext", "--from-ip", "192.0.2.7",
+        "--to", f"{mesh.echo.addr[0]}:{mesh.echo.addr[1]}",
+    )
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert "mTLS mode for plaintext: PERMISSIVE" in plain.stdout
+    bad = mesh.lab.run_weft("explain", "--config", mesh.config, "--from", "demo/ghost", "--to", "10.0.0.1:80")
+    assert bad.returncode not in (0, 3) and "demo/ghost" in bad.stderr

@@ -94,7 +94,7 @@ public struct OutboundPlanner: Sendable {
     }
 
     /// A Service port's target port on one endpoint: the number, or the endpoint's port of that name.
-    static func targetPort(_ port: ServicePort, on workload: Workload) -> UInt16? {
+    public static func targetPort(_ port: ServicePort, on workload: Workload) -> UInt16? {
         switch port.targetPort {
         case .number(let n): return n
         case .named(let name): return workload.namedPorts[name]
