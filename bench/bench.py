@@ -23,7 +23,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the tree
 
 from weftbench import captured, wire  # noqa: E402
 from weftbench.cells import CELL_BY_KEY, CELLS, SMOKE_CELLS, Cell, Sample, run_one, wait_quiet  # noqa: E402
-from weftbench.machine import describe  # noqa: E402
+from weftbench.machine import describe, portable  # noqa: E402
 from weftbench import peers  # noqa: E402
 from weftbench.peers import (  # noqa: E402
     CIPHERSUITES, CURVES, HBONE_PORT, HTTP_PORT, PATH_BY_KEY, PATHS, REFERENCE, Lab, Unavailable,
@@ -263,7 +263,8 @@ def main() -> int:
         },
         "paths": {k: {"label": PATH_BY_KEY[k].label, "description": PATH_BY_KEY[k].description,
                       "entry_http": p.http, "entry_iperf": p.iperf,
-                      "processes": [{"name": q.name, "argv": q.argv} for q in p.procs]}
+                      "processes": [{"name": q.name, "argv": [portable(a, REPO, tmp) for a in q.argv]}
+                                    for q in p.procs]}
                   for k, p in lab.paths.items()},
         "unavailable": lab.unavailable,
         "tls_checks": tls_details,

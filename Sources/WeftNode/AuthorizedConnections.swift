@@ -27,8 +27,6 @@ public final class AuthorizedConnections: Sendable {
         }
     }
 
-    public var count: Int { entries.withLockedValue { $0.count } }
-
     /// Re-evaluates every live connection under `policies`; closes those now denied and returns them with the
     /// decision that closed them.
     func revalidate(under policies: PolicySet) -> [(ConnectionFacts, Decision)] {

@@ -60,6 +60,17 @@ public struct NodeDaemon: Sendable {
             logger: logger
         )
         let local = context.localWorkloads
+        // Upstream listeners are checked before anything is issued, enrolled or bound.
+        var upstreams: [ListenerService] = []
+        for spec in configuration.upstreams {
+            switch spec.sourceWorkload(among: local) {
+            case .success(let workload):
+                upstreams.append(upstreamListener(spec, source: workload, context: context))
+            case .failure(let error):
+                try? await group.shutdownGracefully()
+                throw error
+            }
+        }
         // Certificates are issued before any listener opens, so the first connection never waits for one.
         try identities.reconcile(Set(local.map { snapshot.identity(of: $0) }))
         for (identity, entry) in identities.entries.sorted(by: { $0.key < $1.key }) {
@@ -94,16 +105,7 @@ public struct NodeDaemon: Sendable {
                 services.append(socksListener(for: workload, ip: ip, context: context))
             }
         }
-        for spec in configuration.upstreams {
-            switch spec.sourceWorkload(among: local) {
-            case .success(let workload):
-                services.append(upstreamListener(spec, source: workload, context: context))
-            case .failure(let error):
-                try? await group.shutdownGracefully()
-                try? await threadPool.shutdownGracefully()
-                throw error
-            }
-        }
+        services += upstreams as [any Service]
         logger.info(
             "node starting",
             metadata: [

@@ -24,6 +24,17 @@ def _first(pattern: str, text: str) -> str:
     return m.group(1) if m else "?"
 
 
+def portable(arg: str, repo: Path, tmp: Path | None = None) -> str:
+    """An argument as results may record it: paths inside the repository relative to it, the run's temporary
+    directory as $BENCH_DIR, so a committed result names nothing of the machine it ran on."""
+    if tmp is not None:
+        arg = arg.replace(str(tmp), "$BENCH_DIR")
+    for root in {str(repo.resolve()), str(repo)}:
+        if arg.startswith(root + "/"):
+            return arg[len(root) + 1:]
+    return arg
+
+
 def describe(repo: Path, weft_bin: Path, stunnel: str) -> dict:
     cpu = "?"
     try:
@@ -65,7 +76,7 @@ def describe(repo: Path, weft_bin: Path, stunnel: str) -> dict:
         "loadavg_at_start": open("/proc/loadavg").read().split()[:3],
         "weft_commit": commit,
         "weft_dirty": dirty,
-        "weft_bin": str(weft_bin),
+        "weft_bin": portable(str(weft_bin), repo),
         "weft_bin_mtime": mtime,
         "weft_build": build,
         "versions": versions,
