@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: - Pure value types
@@ -66,6 +68,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MARK: - Telemetry
+        // Istio's traffic metrics and access-log records, pure label/format code plus the Prometheus registry.
+        .target(
+            name: "WeftTelemetry",
+            dependencies: [
+                "WeftModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // MARK: - Linux: namespaces, nftables, socket options
         .target(
             name: "CWeftLinux",
@@ -90,8 +104,12 @@ let package = Package(
             name: "WeftNode",
             dependencies: [
                 "WeftModel", "WeftConfig", "WeftPolicy", "WeftIdentity", "WeftTLS", "WeftHBONE", "WeftRedirect", "CWeftLinux",
+                "WeftTelemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "weft",
             dependencies: [
-                "WeftModel", "WeftConfig", "WeftPolicy", "WeftIdentity", "WeftNode", "WeftHBONE", "WeftLab",
+                "WeftModel", "WeftConfig", "WeftPolicy", "WeftIdentity", "WeftNode", "WeftHBONE", "WeftLab", "WeftTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,10 +153,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "WeftTelemetryTests",
+            dependencies: [
+                "WeftTelemetry", "WeftModel",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "WeftRedirectTests", dependencies: ["WeftRedirect"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftNodeTests",
-            dependencies: ["WeftNode", "WeftModel", "WeftConfig"],
+            dependencies: ["WeftNode", "WeftModel", "WeftConfig", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ],

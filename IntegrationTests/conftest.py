@@ -25,6 +25,7 @@ MODULE_NETS = {
     "test_bad_input": "127.0.13",
     "test_upstream": "127.0.15",
     "test_authz": "127.0.16",
+    "test_telemetry": "127.0.17",
 }
 _FALLBACK_BASE = 20
 

@@ -85,7 +85,8 @@ def test_rotation_keeps_live_connections(tmp_path: Path):
         for node in ("node-a", "node-b"):
             procs.append(subprocess.Popen(
                 [weft, "node", "--config", str(tmp_path / "mesh.yaml"), "--ca-dir", str(tmp_path / "ca"), "--node", node,
-                 "--cert-ttl", "4s"], stderr=open(tmp_path / f"{node}.log", "w")))
+                 "--cert-ttl", "4s", "--admin-address", "off", "--metrics-address", "off", "--readiness-address", "off"],
+                stderr=open(tmp_path / f"{node}.log", "w")))
         deadline = time.time() + 20
         while time.time() < deadline and not all((tmp_path / f"{n}.log").read_text().count("listening") >= 2 for n in ("node-a", "node-b")):
             time.sleep(0.1)

@@ -46,8 +46,9 @@ def test_upstream_by_ip_and_by_service_hostname(lab: Lab):
     assert roundtrip((listen_ip, port_host), payload) == payload
     # Both went over HBONE with the client's identity, not in plaintext.
     done = node_a.log.wait_for("connection complete", count=2, direction="outbound")
-    assert all(r["route"].startswith("hbone spiffe://cluster.local/ns/demo/sa/echo") for r in done), done
-    assert all(r["src.workload"] == "demo/client" for r in done)
+    assert all(r["dst.identity"] == "spiffe://cluster.local/ns/demo/sa/echo" and r["security"] == "mutual_tls"
+               and r["dst.hbone_addr"].endswith(":15008") for r in done), done
+    assert all(r["src.workload"] == "client" and r["src.namespace"] == "demo" for r in done)
     inbound = mesh.node_b.log.wait_for("connection complete", count=2, direction="inbound")
     assert all(r["src.identity"] == "spiffe://cluster.local/ns/demo/sa/client" for r in inbound), inbound
 

@@ -29,6 +29,7 @@ ECHO_SERVER = HERE / "helpers" / "echo_server.py"
 HBONE_CLIENT_JS = HERE / "interop" / "hbone-client.js"
 
 STARTUP_TIMEOUT = 20.0
+ADMIN_PORT, METRICS_PORT, READINESS_PORT = 15000, 15020, 15021
 TRUST_DOMAIN = "cluster.local"
 
 
@@ -401,6 +402,12 @@ class Lab:
             args += ["--threads", str(threads)]
         if drain_timeout is not None:
             args += ["--drain-timeout", drain_timeout]
+        # Several nodes share the host's namespace here: each gets its admin, metrics and readiness endpoints on
+        # its first address (all loopback), or none.
+        for flag, port in (("--admin-address", ADMIN_PORT), ("--metrics-address", METRICS_PORT),
+                           ("--readiness-address", READINESS_PORT)):
+            if not any(str(e).startswith(flag) for e in extra):
+                args += [flag, f"{ips[0]}:{port}" if ips else "off"]
         args += list(extra)
         n = 1
         while (self.root / f"{node}.{n}.log").exists():
@@ -511,8 +518,9 @@ def socks_request(dst_ip: str, dst_port: int) -> bytes:
 
 
 def socks_connect(proxy_ip: str, dst_ip: str, dst_port: int, timeout: float = 15.0) -> tuple[socket.socket, int]:
-    """Opens a SOCKS5 CONNECT through the workload's listener; returns (socket, reply code)."""
-    s = socket.create_connection((proxy_ip, SOCKS_PORT), timeout=timeout)
+    """Opens a SOCKS5 CONNECT through the workload's listener; returns (socket, reply code). The client socket is
+    bound to the workload's address, as an application running on that workload's address would be."""
+    s = socket.create_connection((proxy_ip, SOCKS_PORT), timeout=timeout, source_address=(proxy_ip, 0))
     try:
         s.sendall(b"\x05\x01\x00")
         greeting = recv_exact(s, 2)

@@ -77,7 +77,7 @@ public struct HBONERequest: Hashable, Sendable {
         }
         self.authority = authority
         self.forwardedFor = headers["forwarded"].first.flatMap(Self.parseForwardedFor)
-        self.serviceHost = nil
+        self.serviceHost = headers["forwarded"].first.flatMap(Self.parseForwardedHost)
         self.baggage = headers["baggage"].first
         self.traceparent = headers["traceparent"].first
     }
@@ -90,6 +90,24 @@ public struct HBONERequest: Hashable, Sendable {
             var v = pair.dropFirst(4)
             if v.hasPrefix("\"") && v.hasSuffix("\"") && v.count >= 2 { v = v.dropFirst().dropLast() }
             return HostPort(parsing: v)
+        }
+        return nil
+    }
+}
+
+extension HBONERequest {
+    /// Extracts `host=<service hostname>` from a `forwarded` header value: the Service the caller addressed,
+    /// used only for metrics (never for routing). A value that is not a DNS name is ignored.
+    static func parseForwardedHost(_ value: String) -> String? {
+        for element in value.split(separator: ";") {
+            let pair = element.trimmingCharacters(in: " ")
+            guard pair.lowercased().hasPrefix("host=") else { continue }
+            var v = pair.dropFirst(5)
+            if v.hasPrefix("\"") && v.hasSuffix("\"") && v.count >= 2 { v = v.dropFirst().dropLast() }
+            let allowed = v.utf8.allSatisfy { c in
+                (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x2E || (c >= 0x41 && c <= 0x5A)
+            }
+            return allowed && !v.isEmpty && v.count <= 253 ? String(v) : nil
         }
         return nil
     }

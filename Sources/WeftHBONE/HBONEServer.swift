@@ -26,7 +26,8 @@ public enum HBONEServer {
     ) throws {
         let sync = channel.pipeline.syncOperations
         let report = RejectionReporter(
-            logger: logger, remote: channel.remoteAddress, local: channel.localAddress, eventLoop: channel.eventLoop
+            logger: logger, remote: channel.remoteAddress, local: channel.localAddress, eventLoop: channel.eventLoop,
+            onReject: { code in router.connectionRejected(code: code) }
         )
         let callback = MeshTLS.verificationCallback(verifier: verifier, expected: nil) { error in
             report.reject("client certificate rejected: \(error.reason)", code: error.code.description)
@@ -110,9 +111,14 @@ final class RejectionReporter: Sendable {
     private let local: String
     // The verification callback reports from a Swift task, not the event loop: the flag must be thread-safe.
     private let reported = NIOLockedValueBox(false)
+    private let onReject: @Sendable (String) -> Void
 
-    init(logger: Logger, remote: SocketAddress?, local: SocketAddress?, eventLoop: any EventLoop) {
+    init(
+        logger: Logger, remote: SocketAddress?, local: SocketAddress?, eventLoop: any EventLoop,
+        onReject: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.logger = logger
+        self.onReject = onReject
         self.remote = remote.map { "\($0)" } ?? "-"
         self.local = local.map { "\($0)" } ?? "-"
     }
@@ -123,6 +129,7 @@ final class RejectionReporter: Sendable {
             return !reported
         }
         guard first else { return }
+        onReject(code)
         logger.warning(
             "hbone connection rejected",
             metadata: ["reason": "\(reason)", "code": "\(code)", "peer_addr": "\(remote)", "local_addr": "\(local)"]

@@ -29,11 +29,20 @@ public protocol HBONEInboundRouter: Sendable {
     func route(_ request: HBONERequest, from peer: HBONEPeer) -> HBONEInboundDecision
     /// Opens the upstream connection for `peer`; lets the node set socket options (mark, source address).
     func connect(to address: SocketAddress, for peer: HBONEPeer, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel>
+    /// A stream was answered `200` and its bytes start to flow.
+    func streamEstablished(_ record: HBONEStreamRecord)
     /// A stream ended: how it was answered and how many bytes went each way.
     func streamFinished(_ record: HBONEStreamRecord)
+    /// A connection was refused before HTTP/2 (TLS, certificate, ALPN); `code` is the logged reason code.
+    func connectionRejected(code: String)
 }
 
-/// The outcome of one HBONE stream, for logs (and later metrics and access logs).
+extension HBONEInboundRouter {
+    public func streamEstablished(_ record: HBONEStreamRecord) {}
+    public func connectionRejected(code: String) {}
+}
+
+/// The outcome of one HBONE stream, for logs, metrics and access logs.
 public struct HBONEStreamRecord: Sendable {
     public var peer: HBONEPeer
     public var request: HBONERequest?
@@ -42,6 +51,8 @@ public struct HBONEStreamRecord: Sendable {
     public var bytesFromPeer: UInt64 = 0
     public var bytesToPeer: UInt64 = 0
     public var clean: Bool = false
+    /// When the CONNECT arrived.
+    public var started: ContinuousClock.Instant = .now
 }
 
 /// Handles one inbound HBONE stream: validates the CONNECT head, asks the router, dials the target, answers
@@ -58,6 +69,7 @@ final class HBONEServerStreamHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     private var state = State.awaitingHeaders
+    private let started = ContinuousClock.now
     private let peer: HBONEPeer
     private let router: any HBONEInboundRouter
     private let logger: Logger
@@ -120,7 +132,7 @@ final class HBONEServerStreamHandler: ChannelInboundHandler, RemovableChannelHan
             return
         }
         state = .done
-        var record = HBONEStreamRecord(peer: peer, request: request, status: 200)
+        var record = HBONEStreamRecord(peer: peer, request: request, status: 200, started: started)
         let router = self.router
         let (streamSide, upstreamSide) = GlueHandler.matchedPair(firstClosesItself: true) { totals in
             record.bytesFromPeer = totals.firstToSecond
@@ -133,6 +145,7 @@ final class HBONEServerStreamHandler: ChannelInboundHandler, RemovableChannelHan
             context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: [":status": "200"]))), promise: nil)
             try context.pipeline.syncOperations.addHandlers([HBONEStreamCodec(), streamSide], position: .after(self))
             upstream.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in upstream.close(promise: nil) }
+            router.streamEstablished(record)
             for frame in buffered { context.fireChannelRead(wrapInboundOut(frame)) }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         } catch {
@@ -154,7 +167,9 @@ final class HBONEServerStreamHandler: ChannelInboundHandler, RemovableChannelHan
         // Then reset the stream: a CONNECT client may never end its side, and the stream must not linger.
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(headers)).whenComplete { _ in loopBound.value.close(promise: nil) }
-        router.streamFinished(HBONEStreamRecord(peer: peer, request: request, status: status, reason: reason))
+        router.streamFinished(
+            HBONEStreamRecord(peer: peer, request: request, status: status, reason: reason, started: started)
+        )
     }
 
     func channelInactive(context: ChannelHandlerContext) {

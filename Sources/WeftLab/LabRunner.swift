@@ -123,15 +123,10 @@ public struct LabRunner {
             let lines = text.split(separator: "\n")
             let complete = lines.filter { $0.contains("connection complete") }
             let outbound = complete.filter { $0.contains("direction=outbound") }
-            let inbound = complete.filter { $0.contains("direction=inbound") }
+            let inbound = complete.filter { $0.contains("direction=inbound") && $0.contains("security=mutual_tls") }
             var tunnels: [String: Int] = [:]
-            for line in outbound {
-                if let r = line.range(of: "route=\"") {
-                    let route = line[r.upperBound...].prefix { $0 != "\"" }
-                    let words = route.split(separator: " ")
-                    let key = words.count >= 4 ? "\(words[0]) to \(words[1]) via \(words[3])" : String(route)
-                    tunnels[key, default: 0] += 1
-                }
+            for line in outbound where line.contains("security=mutual_tls") {
+                tunnels["hbone to \(value(line, "dst.identity")) via \(value(line, "dst.hbone_addr"))", default: 0] += 1
             }
             let identities = Set(inbound.compactMap { line -> String? in
                 guard let r = line.range(of: "src.identity=") else { return nil }
@@ -141,12 +136,18 @@ public struct LabRunner {
                 sum + field(line, "bytes_sent") + field(line, "bytes_recv")
             }
             let pooled = lines.filter { $0.contains("hbone connection opened") }.count
-            let plaintext = lines.filter { $0.contains("direction=inbound_plaintext") && $0.contains("connection complete") }.count
+            let plaintext = complete.filter { $0.contains("direction=inbound") && $0.contains("security=none") }.count
             log("\(node.name): \(outbound.count) outbound, \(inbound.count) inbound HBONE streams, \(bytes) bytes, \(pooled) pooled HBONE connections opened")
             for (tunnel, count) in tunnels.sorted(by: { $0.key < $1.key }) { log("   \(tunnel): \(count)") }
             if !identities.isEmpty { log("   mTLS peers: \(identities.sorted().joined(separator: ", "))") }
             if plaintext > 0 { log("   plaintext accepted from outside the mesh (PERMISSIVE): \(plaintext)") }
         }
+    }
+
+    /// The text value of ` name=value` in a log line, `-` if absent.
+    private func value(_ line: Substring, _ name: String) -> String {
+        guard let r = line.range(of: " \(name)=") else { return "-" }
+        return String(line[r.upperBound...].prefix { $0 != " " })
     }
 
     private func field(_ line: Substring, _ name: String) -> Int {

@@ -6,6 +6,7 @@ import NIOCore
 import WeftHBONE
 import WeftModel
 import WeftPolicy
+import WeftTelemetry
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,7 +32,7 @@ enum OriginalDestination {
 }
 
 /// What a workload sent before its connection was spliced: bytes, and whether it already half-closed. Replayed
-/// into the splice by ``OutboundConnector/splice(context:upstream:pending:inputClosed:direction:reply:)``.
+/// into the splice by ``OutboundConnector/splice(context:upstream:pending:inputClosed:reply:)``.
 struct PendingInput {
     var bytes: [UInt8] = []
     var inputClosed = false
@@ -61,19 +62,16 @@ final class CaptureHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias Resolver = @Sendable (any Channel) -> EventLoopFuture<HostPort>
 
     private let connector: OutboundConnector
-    private let direction: String
     private let destination: Resolver
     private let open: Opener
     private var pending = PendingInput()
 
     init(
         connector: OutboundConnector,
-        direction: String,
         destination: @escaping Resolver = { OriginalDestination.of($0) },
         open: @escaping Opener
     ) {
         self.connector = connector
-        self.direction = direction
         self.destination = destination
         self.open = open
     }
@@ -96,7 +94,7 @@ final class CaptureHandler: ChannelInboundHandler, RemovableChannelHandler {
                 do {
                     try handler.connector.splice(
                         context: context, upstream: upstream, pending: handler.pending.bytes,
-                        inputClosed: handler.pending.inputClosed, direction: handler.direction, reply: nil
+                        inputClosed: handler.pending.inputClosed, reply: nil
                     )
                 } catch {
                     upstream.channel.close(promise: nil)
@@ -134,6 +132,18 @@ struct InboundPlaintext: Sendable {
 
     func open(destination: HostPort, client: SocketAddress?, on eventLoop: any EventLoop) -> EventLoopFuture<OutboundConnector.Upstream> {
         let snapshot = node.snapshot
+        let telemetry = node.telemetry
+        var report = TrafficReports.inboundPlaintext(
+            to: workload, destination: destination, client: client, snapshot: snapshot, cluster: telemetry.cluster
+        )
+        func refuse(_ reply: SOCKS5Parser.ReplyCode, _ reason: String, flag: ConnectionReport.ResponseFlag?, counted: String)
+            -> EventLoopFuture<OutboundConnector.Upstream>
+        {
+            report.responseFlag = flag
+            report.error = reason
+            telemetry.failed(report, reason: counted)
+            return eventLoop.makeFailedFuture(OutboundConnector.Failure(reply: reply, reason: reason))
+        }
         let (mode, policy) = PeerAuthentication.effectiveMode(
             for: workload, port: destination.port, policies: snapshot.peerAuthentications,
             rootNamespace: snapshot.rootNamespace
@@ -148,17 +158,15 @@ struct InboundPlaintext: Sendable {
                     "policy": "\(policy.map { "\($0.namespace)/\($0.name)" } ?? "-")",
                 ]
             )
-            return eventLoop.makeFailedFuture(OutboundConnector.Failure(reply: .notAllowed, reason: "STRICT mTLS"))
+            return refuse(.notAllowed, "STRICT mTLS", flag: .deny, counted: "plaintext_strict")
         }
         if InboundPolicy.forbiddenPorts.contains(destination.port) {
-            return eventLoop.makeFailedFuture(
-                OutboundConnector.Failure(reply: .notAllowed, reason: "port \(destination.port) is the node's own")
-            )
+            return refuse(.notAllowed, "port \(destination.port) is the node's own", flag: .deny, counted: "reserved_port")
         }
         guard let address = try? SocketAddress(ipAddress: "\(destination.ip)", port: Int(destination.port)),
             let source = client?.ipAddress.flatMap({ IPAddress($0) })
         else {
-            return eventLoop.makeFailedFuture(OutboundConnector.Failure(reply: .generalFailure, reason: "bad address"))
+            return refuse(.generalFailure, "bad address", flag: nil, counted: "bad_request")
         }
         // AuthorizationPolicy applies to plaintext too, with no identity (principal and namespace rules cannot match).
         let facts = ConnectionFacts(
@@ -167,15 +175,24 @@ struct InboundPlaintext: Sendable {
         )
         let decision = node.authorize(facts)
         guard decision.isAllowed else {
-            return eventLoop.makeFailedFuture(OutboundConnector.Failure(reply: .notAllowed, reason: "\(decision)"))
+            return refuse(.notAllowed, "\(decision)", flag: .deny, counted: "policy_denied")
         }
         node.counters.plaintextAccepted()
         let authorized = node.authorized
+        let started = ContinuousClock.now
+        let accepted = report
         return dialer.connect(to: address, from: source, on: eventLoop, timeout: .seconds(10)) { channel in
             channel.setOption(.autoRead, value: false)
         }.map { channel in
             authorized.add(facts, channel: channel)
-            return OutboundConnector.Upstream(channel: channel, closesItself: false, route: "inbound plaintext to \(destination)")
+            return OutboundConnector.Upstream(channel: channel, closesItself: false, report: accepted)
+        }.flatMapErrorThrowing { error in
+            var report = accepted
+            report.responseFlag = .connect
+            report.error = "\(error)"
+            report.duration = .now - started
+            telemetry.failed(report, reason: "upstream_connect")
+            throw error
         }
     }
 }

@@ -56,6 +56,8 @@ struct ConfigWatcher: Service {
         let result = ManifestLoader.load(paths: paths, trustDomain: current.trustDomain, rootNamespace: current.rootNamespace)
         guard let snapshot = result.snapshot, !result.hasErrors else {
             for diagnostic in result.errors { context.logger.error("\(diagnostic.description)") }
+            context.telemetry.configReloaded(success: false)
+            context.configStatus.rejected(result.errors.map(\.description))
             context.logger.error(
                 "configuration rejected; the last good configuration stays in force",
                 metadata: ["reason": "\(reason)", "errors": "\(result.errors.count)"]
@@ -68,9 +70,13 @@ struct ConfigWatcher: Service {
             try context.identities.reconcile(identities)
         } catch {
             context.logger.error("certificates for the new configuration could not be issued; keeping the old one", metadata: ["error": "\(error)"])
+            context.telemetry.configReloaded(success: false)
+            context.configStatus.rejected(["certificates could not be issued: \(error)"])
             return
         }
         context.replace(snapshot: snapshot)
+        context.telemetry.configReloaded(success: true)
+        context.configStatus.reloaded()
         await pods.reconcile(snapshot)
         let enrolled = await pods.enrolledCount
         context.logger.info(

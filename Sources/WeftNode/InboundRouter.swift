@@ -7,6 +7,7 @@ import NIOPosix
 import WeftHBONE
 import WeftModel
 import WeftPolicy
+import WeftTelemetry
 
 /// The node's answer to inbound HBONE streams: ``InboundPolicy`` decides, a plain TCP connection to the local
 /// workload carries the bytes.
@@ -66,18 +67,35 @@ struct InboundRouter: HBONEInboundRouter {
         }
     }
 
-    func streamFinished(_ record: HBONEStreamRecord) {
-        guard record.status == 200 else { return }  // rejections were logged with their reason
+    func streamEstablished(_ record: HBONEStreamRecord) {
         context.counters.mtlsAccepted()
-        context.logger.info(
-            "connection complete",
-            metadata: [
-                "direction": "inbound", "src.identity": "\(record.peer.identity)",
-                "src.addr": "\(record.peer.remoteAddress.map { "\($0)" } ?? "-")",
-                "dst.hbone_addr": "\(record.request.map { "\($0.authority)" } ?? "-")",
-                "bytes_recv": "\(record.bytesFromPeer)", "bytes_sent": "\(record.bytesToPeer)",
-                "clean": "\(record.clean)",
-            ]
-        )
+        context.telemetry.opened(TrafficReports.inbound(record, snapshot: context.snapshot, cluster: context.telemetry.cluster))
+    }
+
+    func streamFinished(_ record: HBONEStreamRecord) {
+        let telemetry = context.telemetry
+        var report = TrafficReports.inbound(record, snapshot: context.snapshot, cluster: telemetry.cluster)
+        report.duration = .now - record.started
+        guard record.status == 200 else {
+            // Rejections were logged with their reason; they are counted and access-logged here.
+            report.error = "HBONE \(record.status): \(record.reason ?? "-")"
+            let (flag, reason): (ConnectionReport.ResponseFlag?, String) =
+                switch record.status {
+                case 401, 403: (.deny, "policy_denied")
+                case 503: (.connect, "upstream_connect")
+                default: (nil, "bad_request")
+                }
+            report.responseFlag = flag
+            telemetry.failed(report, reason: reason)
+            return
+        }
+        report.requestBytes = record.bytesFromPeer
+        report.responseBytes = record.bytesToPeer
+        if !record.clean { report.error = "connection reset before both directions finished" }
+        telemetry.closed(report)
+    }
+
+    func connectionRejected(code: String) {
+        context.telemetry.rejected("tls_\(code)")
     }
 }

@@ -20,6 +20,9 @@ public struct ListenerService: Service {
     let bound: @Sendable (Result<any Channel, any Error>) -> Void
     /// TCP half-close is carried for plain entries (SOCKS5); a TLS listener wants EOF to close the connection.
     let halfClosure: Bool
+    /// Data-plane listeners share their port with a restarted node (takeover); the admin endpoints do not, so a
+    /// second node on the same address fails to start instead of answering half the scrapes.
+    let reusePort: Bool
 
     public init(
         name: String,
@@ -27,6 +30,7 @@ public struct ListenerService: Service {
         group: any EventLoopGroup,
         logger: Logger,
         halfClosure: Bool = true,
+        reusePort: Bool = true,
         bound: @escaping @Sendable (Result<any Channel, any Error>) -> Void = { _ in },
         childInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) {
@@ -36,6 +40,7 @@ public struct ListenerService: Service {
         self.logger = logger
         self.bound = bound
         self.halfClosure = halfClosure
+        self.reusePort = reusePort
         self.childInitializer = childInitializer
     }
 
@@ -45,7 +50,10 @@ public struct ListenerService: Service {
             server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(ChannelOptions.Types.SocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_REUSEPORT)), value: 1)
+                .serverChannelOption(
+                    ChannelOptions.Types.SocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_REUSEPORT)),
+                    value: reusePort ? 1 : 0
+                )
                 .childChannelOption(.allowRemoteHalfClosure, value: halfClosure)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer(childInitializer)

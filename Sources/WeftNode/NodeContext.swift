@@ -24,6 +24,12 @@ public final class NodeContext: Sendable {
     public let planner: OutboundPlanner
     public let inboundPolicy: InboundPolicy
     public let counters = NodeCounters()
+    /// Metrics and the access log.
+    public let telemetry: NodeTelemetry
+    /// Where the configuration came from and how reloads went.
+    public let configStatus: ConfigStatus
+    /// What `/healthz/ready` answers.
+    public let readiness = Readiness()
     /// Inbound connections let in, re-checked when the policies change.
     public let authorized = AuthorizedConnections()
     private let snapshotBox: NIOLockedValueBox<(snapshot: MeshSnapshot, policies: PolicySet)>
@@ -34,9 +40,13 @@ public final class NodeContext: Sendable {
         identities: IdentityManager,
         hboneConfiguration: HBONEConfiguration,
         group: any EventLoopGroup,
-        logger: Logger
+        logger: Logger,
+        telemetry: NodeTelemetry = NodeTelemetry(version: "dev"),
+        configSources: [String] = []
     ) {
         self.node = node
+        self.telemetry = telemetry
+        self.configStatus = ConfigStatus(sources: configSources)
         self.snapshotBox = NIOLockedValueBox((snapshot, PolicySet(snapshot: snapshot)))
         self.identities = identities
         self.verifier = PeerVerifier(roots: [identities.ca.certificate], trustDomains: [identities.trustDomain])

@@ -3,6 +3,7 @@
 
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals
@@ -10,6 +11,7 @@ import WeftHBONE
 import WeftIdentity
 import WeftModel
 import WeftRedirect
+import WeftTelemetry
 
 /// `weft node`: serves the workloads of one node. For each local workload it listens on
 /// `<workload IP>:15008` (inbound HBONE, presenting the workload's certificate) and `<workload IP>:15080`
@@ -28,6 +30,18 @@ public struct NodeDaemon: Sendable {
         public var configPaths: [String] = []
         /// Explicit upstream listeners (`--upstream`).
         public var upstreams: [UpstreamSpec] = []
+        /// Admin endpoint (`/config_dump`, `/logging`); loopback only. `nil`: off.
+        public var adminAddress: HostPort? = HostPort(ip: .v4(0x7F00_0001), port: 15000)
+        /// Prometheus metrics (`/metrics`). `nil`: off.
+        public var metricsAddress: HostPort? = HostPort(ip: .v4(0), port: 15020)
+        /// Readiness (`/healthz/ready`). `nil`: off.
+        public var readinessAddress: HostPort? = HostPort(ip: .v4(0), port: 15021)
+        /// The labels of the TCP metrics.
+        public var trafficLabels: TrafficLabelSet = .standard
+        /// Log levels that `/logging` can change (set up by the executable with its log handler).
+        public var logLevels: RuntimeLogLevels?
+        /// Reported in `istio_build` and `/config_dump`.
+        public var version: String = "dev"
 
         public init(node: String) {
             self.node = node
@@ -57,8 +71,11 @@ public struct NodeDaemon: Sendable {
             identities: identities,
             hboneConfiguration: configuration.hbone,
             group: group,
-            logger: logger
+            logger: logger,
+            telemetry: NodeTelemetry(labelSet: configuration.trafficLabels, version: configuration.version),
+            configSources: configuration.configPaths
         )
+        context.readiness.configurationLoaded()
         let local = context.localWorkloads
         // Upstream listeners are checked before anything is issued, enrolled or bound.
         var upstreams: [ListenerService] = []
@@ -82,18 +99,24 @@ public struct NodeDaemon: Sendable {
                 ]
             )
         }
+        context.readiness.certificatesIssued()
         if local.isEmpty {
             logger.warning("no workload in the configuration runs on this node", metadata: ["node": "\(configuration.node)"])
         }
         let contexts = TLSContextCache(identities: identities)
-        var services: [any Service] = [
-            DrainService(context: context, deadline: configuration.drainTimeout),
-            CertificateRotationService(identities: identities, logger: logger),
-        ]
         let threadPool = NIOThreadPool(numberOfThreads: 4)
         threadPool.start()
         let pods = PodManager(context: context, contexts: contexts, threadPool: threadPool)
+        // Shut down in reverse order: data listeners first, then the drain; the HTTP endpoints last, so
+        // readiness answers 503 and metrics stay scrapable while connections drain.
+        let endpoints = AdminEndpoints(context: context, pods: pods, logLevels: configuration.logLevels, version: configuration.version)
+        var services: [any Service] = httpEndpoints(endpoints, context: context)
+        services += [
+            DrainService(context: context, deadline: configuration.drainTimeout),
+            CertificateRotationService(identities: identities, logger: logger),
+        ]
         await pods.reconcile(snapshot)
+        context.readiness.podsReconciled()
         services.append(pods)
         if !configuration.configPaths.isEmpty {
             services.append(ConfigWatcher(paths: configuration.configPaths, context: context, pods: pods, interval: .seconds(1)))
@@ -136,6 +159,31 @@ public struct NodeDaemon: Sendable {
         )
     }
 
+    /// The admin, metrics and readiness servers that are not switched off.
+    private func httpEndpoints(_ endpoints: AdminEndpoints, context: NodeContext) -> [any Service] {
+        let servers: [(String, HostPort?, HTTPEndpointHandler.Responder)] = [
+            ("readiness", configuration.readinessAddress, { await endpoints.readiness($0) }),
+            ("metrics", configuration.metricsAddress, { await endpoints.metrics($0) }),
+            ("admin", configuration.adminAddress, { await endpoints.admin($0) }),
+        ]
+        return servers.compactMap { name, address, responder in
+            guard let address, let socketAddress = try? SocketAddress(ipAddress: "\(address.ip)", port: Int(address.port)) else {
+                return nil
+            }
+            return ListenerService(
+                name: name, address: socketAddress, group: context.group, logger: logger, halfClosure: false,
+                reusePort: false
+            ) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(30)))
+                    try sync.addHandler(HTTPEndpointHandler(respond: responder))
+                }
+            }
+        }
+    }
+
     private func hboneListener(
         for workload: Workload,
         ip: IPAddress,
@@ -146,12 +194,14 @@ public struct NodeDaemon: Sendable {
         let router = InboundRouter(context: context)
         let address = try! SocketAddress(ipAddress: "\(ip)", port: Int(configuration.hbonePort))
         let logger = self.logger
+        let name = "hbone \(workload.namespace)/\(workload.name)"
         return ListenerService(
-            name: "hbone \(workload.namespace)/\(workload.name)",
+            name: name,
             address: address,
             group: context.group,
             logger: logger,
-            halfClosure: false
+            halfClosure: false,
+            bound: context.readiness.listener("\(name) \(ip)")
         ) { channel in
             channel.eventLoop.makeCompletedFuture {
                 let tls = try contexts.serverContext(for: identity)
@@ -170,11 +220,13 @@ public struct NodeDaemon: Sendable {
 
     private func socksListener(for workload: Workload, ip: IPAddress, context: NodeContext) -> ListenerService {
         let address = try! SocketAddress(ipAddress: "\(ip)", port: Int(configuration.socksPort))
+        let name = "socks5 \(workload.namespace)/\(workload.name)"
         return ListenerService(
-            name: "socks5 \(workload.namespace)/\(workload.name)",
+            name: name,
             address: address,
             group: context.group,
-            logger: logger
+            logger: logger,
+            bound: context.readiness.listener("\(name) \(ip)")
         ) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(SOCKS5Handler(source: workload, node: context))
@@ -195,14 +247,14 @@ extension NodeDaemon {
             name: "upstream \(spec)",
             address: address,
             group: context.group,
-            logger: logger
+            logger: logger,
+            bound: context.readiness.listener("upstream \(spec)")
         ) { channel in
             channel.eventLoop.makeCompletedFuture {
                 // Nothing is read until the tunnel is open; the application's first bytes wait in its socket.
                 try channel.syncOptions?.setOption(.autoRead, value: false)
                 let handler = CaptureHandler(
                     connector: connector,
-                    direction: "outbound",
                     destination: { channel in
                         switch spec.resolve(in: context.snapshot) {
                         case .success(let destination): return channel.eventLoop.makeSucceededFuture(destination)
@@ -228,6 +280,7 @@ struct DrainService: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
+        context.readiness.draining()
         let open = context.tracker.count
         context.logger.info("draining", metadata: ["sockets": "\(open)", "deadline": "\(deadline)"])
         let forced = await context.tracker.drain(deadline: .now + deadline)

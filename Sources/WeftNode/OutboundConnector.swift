@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import WeftHBONE
 import WeftModel
+import WeftTelemetry
 
 /// Carries out an ``OutboundPlan`` for a connection from a local workload: opens the HBONE stream (or the
 /// passthrough socket), then splices it with the workload's socket. Shared by the SOCKS5 entry and in-pod
@@ -18,7 +19,8 @@ struct OutboundConnector: Sendable {
     struct Upstream {
         var channel: any Channel
         var closesItself: Bool
-        var route: String
+        /// The connection's metrics and access-log record, completed with bytes and duration at the end.
+        var report: ConnectionReport
     }
 
     /// Why an outbound connection failed, with the SOCKS5 reply it maps to.
@@ -33,27 +35,48 @@ struct OutboundConnector: Sendable {
         let snapshot = node.snapshot
         let plan = node.planner.plan(destination: destination, snapshot: snapshot)
         let sourceIP = client?.ipAddress.flatMap { IPAddress($0) }
+        let sourceIdentity = snapshot.identity(of: source)
+        let telemetry = node.telemetry
+        let started = ContinuousClock.now
         switch plan {
         case .reject(let reason):
             node.logger.warning(
                 "outbound connection refused",
                 metadata: ["src.workload": "\(source.namespace)/\(source.name)", "dst": "\(destination)", "reason": "\(reason)"]
             )
+            var report = TrafficReports.outbound(
+                from: source, identity: sourceIdentity, client: client, toAddress: destination, snapshot: snapshot,
+                cluster: telemetry.cluster
+            )
+            report.responseFlag = .noRoute
+            report.error = reason
+            telemetry.failed(report, reason: "no_route")
             return eventLoop.makeFailedFuture(Failure(reply: .hostUnreachable, reason: reason))
         case .passthrough(let target):
+            let report = TrafficReports.outbound(
+                from: source, identity: sourceIdentity, client: client, toAddress: target, snapshot: snapshot,
+                cluster: telemetry.cluster
+            )
             guard let address = try? SocketAddress(ipAddress: "\(target.ip)", port: Int(target.port)) else {
                 return eventLoop.makeFailedFuture(Failure(reply: .addressTypeNotSupported, reason: "bad address \(target)"))
             }
             let logger = node.logger
             return dialer.connect(to: address, from: nil, on: eventLoop, timeout: .seconds(10)) { channel in
                 channel.setOption(.autoRead, value: false)
-            }.map { Upstream(channel: $0, closesItself: false, route: "passthrough \(target)") }
+            }.map { Upstream(channel: $0, closesItself: false, report: report) }
                 .flatMapErrorThrowing { error in
                     logger.info("passthrough connect failed", metadata: ["dst": "\(target)", "error": "\(error)"])
+                    var report = report
+                    report.responseFlag = .connect
+                    report.error = "\(error)"
+                    report.duration = .now - started
+                    telemetry.failed(report, reason: "upstream_connect")
                     throw Failure(reply: .connectionRefused, reason: "\(error)")
                 }
         case .hbone(let target):
-            let sourceIdentity = snapshot.identity(of: source)
+            let report = TrafficReports.outbound(
+                from: source, identity: sourceIdentity, client: client, to: target, cluster: telemetry.cluster
+            )
             let request = HBONERequest(
                 authority: target.authority,
                 forwardedFor: client.flatMap { addr in
@@ -72,10 +95,7 @@ struct OutboundConnector: Sendable {
             )
             let logger = node.logger
             return node.pool.openStream(key: key, request: request, on: eventLoop, dialer: dialer).map {
-                Upstream(
-                    channel: $0, closesItself: true,
-                    route: "hbone \(target.destinationIdentity) via \(target.nextHop) authority \(target.authority)"
-                )
+                Upstream(channel: $0, closesItself: true, report: report)
             }.flatMapErrorThrowing { error in
                 logger.warning(
                     "outbound hbone failed",
@@ -84,12 +104,18 @@ struct OutboundConnector: Sendable {
                         "dst.identity": "\(target.destinationIdentity)", "error": "\(error)",
                     ]
                 )
+                let status = (error as? HBONEClientError)?.status
                 let code: SOCKS5Parser.ReplyCode =
-                    switch (error as? HBONEClientError)?.status {
+                    switch status {
                     case 401, 403: .notAllowed
                     case 503: .connectionRefused
                     default: .hostUnreachable
                     }
+                var report = report
+                report.responseFlag = status == 401 || status == 403 ? .deny : .connect
+                report.error = "\(error)"
+                report.duration = .now - started
+                telemetry.failed(report, reason: status == 401 || status == 403 ? "denied_by_peer" : "hbone_connect")
                 throw Failure(reply: code, reason: "\(error)")
             }
         }
@@ -103,24 +129,21 @@ struct OutboundConnector: Sendable {
         upstream: Upstream,
         pending: [UInt8],
         inputClosed: Bool = false,
-        direction: String = "outbound",
         reply: ByteBuffer?
     ) throws {
         node.tracker.track(upstream.channel)
-        let logger = node.logger
-        let source = self.source
-        let started = NIODeadline.now()
-        let route = upstream.route
+        let telemetry = node.telemetry
+        let started = ContinuousClock.now
+        var report = upstream.report
+        telemetry.opened(report)
+        // The downstream is the connection's client in both directions this carries (a local workload going out,
+        // or a plaintext caller coming in): what it sends is the request.
         let (downstreamSide, upstreamSide) = GlueHandler.matchedPair(secondClosesItself: upstream.closesItself) { totals in
-            logger.info(
-                "connection complete",
-                metadata: [
-                    "direction": "\(direction)", "src.workload": "\(source.namespace)/\(source.name)", "route": "\(route)",
-                    "bytes_sent": "\(totals.firstToSecond)", "bytes_recv": "\(totals.secondToFirst)",
-                    "clean": "\(totals.clean)",
-                    "duration": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)ms",
-                ]
-            )
+            report.requestBytes = totals.firstToSecond
+            report.responseBytes = totals.secondToFirst
+            report.duration = .now - started
+            if !totals.clean { report.error = "connection reset before both directions finished" }
+            telemetry.closed(report)
         }
         try upstream.channel.pipeline.syncOperations.addHandler(upstreamSide)
         if let reply { context.writeAndFlush(NIOAny(reply), promise: nil) }

@@ -75,6 +75,11 @@ actor PodManager: Service {
 
     var enrolledCount: Int { running.count }
 
+    /// The captured pods: uid and network namespace, sorted.
+    var enrolled: [(uid: String, netns: String)] {
+        running.values.map { ($0.desired.uid, $0.desired.netns) }.sorted { $0.uid < $1.uid }
+    }
+
     func run() async throws {
         try? await gracefulShutdown()
         for (_, entry) in running { await entry.proxy.stop(removeTable: false) }

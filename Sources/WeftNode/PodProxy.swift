@@ -130,7 +130,7 @@ final class PodProxy: Sendable {
                 try await bootstrap(autoRead: false) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            CaptureHandler(connector: connector, direction: "outbound") { destination, client, loop in
+                            CaptureHandler(connector: connector) { destination, client, loop in
                                 connector.open(destination: destination, client: client, on: loop)
                             }
                         )
@@ -142,7 +142,7 @@ final class PodProxy: Sendable {
                 try await bootstrap(autoRead: false) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            CaptureHandler(connector: inboundConnector, direction: "inbound_plaintext") {
+                            CaptureHandler(connector: inboundConnector) {
                                 destination, client, loop in
                                 plaintext.open(destination: destination, client: client, on: loop)
                             }

@@ -7,7 +7,9 @@ import Logging
 import WeftConfig
 import WeftIdentity
 import WeftHBONE
+import WeftModel
 import WeftNode
+import WeftTelemetry
 
 struct Node: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,6 +53,35 @@ struct Node: AsyncParsableCommand {
     )
     var upstream: [String] = []
 
+    @Option(help: "Admin endpoint (/config_dump, /logging): a loopback ip:port, or 'off'.")
+    var adminAddress: String = "127.0.0.1:15000"
+
+    @Option(help: "Prometheus metrics endpoint (/metrics): ip:port, or 'off'.")
+    var metricsAddress: String = "0.0.0.0:15020"
+
+    @Option(help: "Readiness endpoint (/healthz/ready): ip:port, or 'off'.")
+    var readinessAddress: String = "0.0.0.0:15021"
+
+    @Option(
+        help: ArgumentHelp(
+            "Changes to the TCP metrics' labels: '+name' adds, '-name' drops, comma-separated.",
+            discussion: """
+                Istio's standard labels are on by default. Can be added: destination_port, destination_ip, source_ip, \
+                direction (each multiplies the number of series). Any standard label can be dropped, e.g. \
+                '+destination_port,-source_cluster,-destination_cluster'.
+                """,
+            valueName: "changes"
+        )
+    )
+    var metricLabels: String = ""
+
+    @Option(help: "Access log, one line per connection: text, json, or off (default: the --log-format).")
+    var accessLog: AccessLogFormat?
+
+    enum AccessLogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json, off
+    }
+
     @Option(help: "HBONE connection pooling: on (streams share connections) or off (one TLS connection per connection).")
     var hbonePool: Toggle = .on
 
@@ -80,12 +111,35 @@ struct Node: AsyncParsableCommand {
                 throw ValidationError("\(error)")
             }
         }
+        do {
+            _ = try endpointAddresses()
+            _ = try TrafficLabelSet(spec: metricLabels)
+        } catch let error as TrafficLabelSet.SpecError {
+            throw ValidationError("--metric-labels: \(error)")
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// The admin, metrics and readiness addresses (`nil`: off).
+    private func endpointAddresses() throws(EndpointAddress.ParseError) -> (admin: HostPort?, metrics: HostPort?, readiness: HostPort?) {
+        (
+            try EndpointAddress.parse(adminAddress, option: "--admin-address", loopbackOnly: true),
+            try EndpointAddress.parse(metricsAddress, option: "--metrics-address"),
+            try EndpointAddress.parse(readinessAddress, option: "--readiness-address")
+        )
     }
 
     func run() async throws {
         let format = logFormat
         let level = logLevel
-        LoggingSystem.bootstrap { label in WeftLogHandler(label: label, format: format, level: level) }
+        let accessFormat = accessLog ?? (logFormat == .json ? .json : .text)
+        let levels = RuntimeLogLevels(default: level, accessEnabled: accessFormat != .off)
+        LoggingSystem.bootstrap { label in
+            let isAccess = label == RuntimeLogLevels.accessLabel
+            let handlerFormat: LogFormat = isAccess ? (accessFormat == .json ? .json : .text) : format
+            return WeftLogHandler(label: label, format: handlerFormat, level: level, levels: levels)
+        }
         let logger = Logger(label: "weft.node")
         let ca: CertificateAuthority
         do {
@@ -112,6 +166,13 @@ struct Node: AsyncParsableCommand {
         if let threads { configuration.eventLoopThreads = threads }
         configuration.configPaths = config
         configuration.upstreams = try upstream.map { try UpstreamSpec(parsing: $0) }
+        let addresses = try endpointAddresses()
+        configuration.adminAddress = addresses.admin
+        configuration.metricsAddress = addresses.metrics
+        configuration.readinessAddress = addresses.readiness
+        configuration.trafficLabels = try TrafficLabelSet(spec: metricLabels)
+        configuration.logLevels = levels
+        configuration.version = Weft.configuration.version
         configuration.hbone.pooling = hbonePool == .on
         configuration.hbone.streamWindow = hboneStreamWindowKib << 10
         configuration.hbone.connectionWindow = hboneConnectionWindowKib << 10

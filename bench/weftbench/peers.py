@@ -315,7 +315,9 @@ class Lab:
 
     def _weft_node(self, name: str, node: str, extra: list[str]) -> Proc:
         argv = [str(self.weft_bin), "node", "--config", str(self.root / "weft-config"), "--ca-dir", str(self.ca_dir),
-                "--node", node, "--log-level", self.weft_log_level]
+                "--node", node, "--log-level", self.weft_log_level,
+                # Three nodes share this namespace; their HTTP endpoints are not part of the measurement.
+                "--admin-address", "off", "--metrics-address", "off", "--readiness-address", "off"]
         if self.weft_threads:
             argv += ["--threads", str(self.weft_threads)]
         return self.reg.start(name, argv + extra, cwd=self.root)
