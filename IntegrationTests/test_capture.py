@@ -4,6 +4,7 @@ on restart, PERMISSIVE/STRICT, and bad enrolment input. Uses the lab's own topol
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -180,3 +181,64 @@ def test_enrolment_follows_manifest_changes_and_bad_reload_keeps_last_good(weft,
     manifest.write_text(original + "---\nkind: [\n")
     wait_for(log, "configuration rejected; the last good configuration stays in force", timeout=10)
     assert probe(weft, SRC_NS, f"{DST_IP}:8080").startswith(f"ok echo-2-1 src={SRC_IP} ")
+
+
+SCRAPE = """
+import json, sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())
+"""
+
+
+def node_http(node_ns: str, url: str) -> str:
+    return sh("ip", "netns", "exec", node_ns, "python3", "-c", SCRAPE, url).stdout
+
+
+def tcp_metric(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_lab_metrics_and_config_dump_match_the_traffic(weft, lab):
+    """Metrics scraped from each node's :15020 inside its namespace count exactly the probes sent."""
+    mesh = dict(source_principal="spiffe://cluster.local/ns/lab/sa/echo", source_workload="echo-1-1",
+                destination_workload="echo-2-1", destination_principal="spiffe://cluster.local/ns/lab/sa/echo",
+                connection_security_policy="mutual_tls", response_flags="-")
+    before_src = node_http("weft-lab-n1", "http://127.0.0.1:15020/metrics")
+    before_dst = node_http("weft-lab-n2", "http://127.0.0.1:15020/metrics")
+    for _ in range(5):
+        assert probe(weft, SRC_NS, f"{DST_IP}:8080").startswith("ok echo-2-1")
+    # Plaintext from the outsider into a captured pod (PERMISSIVE): counted with security policy "none".
+    assert probe(weft, OUTSIDER_NS, f"{SRC_IP}:8080").startswith("ok echo-1-1")
+    deadline = time.time() + 10
+    while True:
+        after_src = node_http("weft-lab-n1", "http://127.0.0.1:15020/metrics")
+        after_dst = node_http("weft-lab-n2", "http://127.0.0.1:15020/metrics")
+        closed = [tcp_metric(t, "istio_tcp_connections_closed_total", reporter=r, **mesh) for t, r in
+                  ((after_src, "source"), (after_dst, "destination"), (before_src, "source"), (before_dst, "destination"))]
+        if (closed[0] - closed[2], closed[1] - closed[3]) == (5, 5) or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert closed[0] - closed[2] == 5 and closed[1] - closed[3] == 5, closed
+    opened = tcp_metric(after_dst, "istio_tcp_connections_opened_total", reporter="destination", **mesh) - \
+        tcp_metric(before_dst, "istio_tcp_connections_opened_total", reporter="destination", **mesh)
+    assert opened == 5
+    plain = dict(reporter="destination", destination_workload="echo-1-1", connection_security_policy="none",
+                 source_workload="unknown")
+    assert tcp_metric(after_src, "istio_tcp_connections_closed_total", **plain) - \
+        tcp_metric(before_src, "istio_tcp_connections_closed_total", **plain) == 1
+    assert "\nweft_pods_enrolled 2.0\n" in after_src, after_src[-3000:]
+    # /config_dump on the node's loopback admin port: valid JSON with certificate expiry, no key material.
+    dump_text = node_http("weft-lab-n1", "http://127.0.0.1:15000/config_dump")
+    dump = json.loads(dump_text)
+    assert dump["node"] == "node-1"
+    # One certificate per identity of the node's workloads (the opted-out outsider runs as sa default).
+    assert {c["identity"] for c in dump["certificates"]} == {"spiffe://cluster.local/ns/lab/sa/echo",
+                                                             "spiffe://cluster.local/ns/lab/sa/client",
+                                                             "spiffe://cluster.local/ns/lab/sa/default"}
+    assert all(c["state"] == "Available" and c["expiresInSeconds"] > 0 for c in dump["certificates"])
+    assert {p["netns"] for p in dump["capturedPods"]} == {"weft-lab-n1-p1", "weft-lab-n1-p2"}
+    assert "PRIVATE KEY" not in dump_text
+    assert node_http("weft-lab-n1", "http://127.0.0.1:15021/healthz/ready").strip() == "ready"

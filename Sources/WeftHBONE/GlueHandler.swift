@@ -2,6 +2,9 @@
 // Weft — an ambient service-mesh data plane.
 
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Splices two channels of `ByteBuffer`s on the same event loop: what one reads the other writes, with
 /// back-pressure (a side stops reading while its partner is not writable) and TCP half-close carried across.
@@ -158,8 +161,17 @@ public final class GlueHandler: ChannelDuplexHandler {
         }
     }
 
+    /// The partner's transfer was aborted: so is this side's. A TCP socket is closed with a reset (SO_LINGER 0),
+    /// so its application sees "connection reset", never a FIN that would pass for a complete transfer; an HTTP/2
+    /// stream is reset (RST_STREAM) by closing it.
     private func partnerClose() {
-        context?.close(promise: nil)
+        guard let context else { return }
+        let channel = context.channel
+        guard let provider = channel as? any SocketOptionProvider else {
+            context.close(promise: nil)
+            return
+        }
+        provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     private func partnerBecameWritable() {

@@ -188,7 +188,12 @@ public struct LabRunner {
             let out = (try? capture(["ip", "netns", "pids", ns])) ?? ""
             pids.formUnion(out.split(separator: "\n").compactMap { Int32($0) })
         }
-        for pid in pids where pid > 1 { kill(pid, SIGTERM) }
+        for pid in pids where pid > 1 {
+            // tcpdump runs with SIGTERM blocked (inherited from the spawning process); it writes every packet at
+            // once (-U), so killing it loses nothing.
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? ""
+            kill(pid, command.hasPrefix("tcpdump") ? SIGKILL : SIGTERM)
+        }
         let deadline = Date().addingTimeInterval(8)
         while Date() < deadline && pids.contains(where: { kill($0, 0) == 0 && !isZombie($0) }) {
             Thread.sleep(forTimeInterval: 0.1)

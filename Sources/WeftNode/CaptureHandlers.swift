@@ -184,7 +184,7 @@ struct InboundPlaintext: Sendable {
         return dialer.connect(to: address, from: source, on: eventLoop, timeout: .seconds(10)) { channel in
             channel.setOption(.autoRead, value: false)
         }.map { channel in
-            authorized.add(facts, channel: channel)
+            authorized.add(facts, workload: workload, channel: channel)
             return OutboundConnector.Upstream(channel: channel, closesItself: false, report: accepted)
         }.flatMapErrorThrowing { error in
             var report = accepted

@@ -61,7 +61,7 @@ struct InboundRouter: HBONEInboundRouter {
                 let workload = snapshot.workloadsByIP[ip],
                 let facts = Self.facts(peer: peer, destination: HostPort(ip: ip, port: UInt16(port)), workload: workload)
             {
-                context.authorized.add(facts, channel: channel)
+                context.authorized.add(facts, workload: workload, channel: channel)
             }
             return channel
         }

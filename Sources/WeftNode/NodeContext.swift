@@ -76,11 +76,12 @@ public final class NodeContext: Sendable {
     public func replace(snapshot: MeshSnapshot) {
         let policies = PolicySet(snapshot: snapshot)
         snapshotBox.withLockedValue { $0 = (snapshot, policies) }
-        for (facts, decision) in authorized.revalidate(under: policies) {
+        for (facts, refusal) in authorized.revalidate(under: policies, snapshot: snapshot) {
             counters.policyDenied()
+            telemetry.rejected("closed_on_reload")
             logger.warning(
                 "connection closed: no longer authorized",
-                metadata: ["connection": "\(facts)", "decision": "\(decision)"]
+                metadata: ["connection": "\(facts)", "decision": "\(refusal)"]
             )
         }
     }

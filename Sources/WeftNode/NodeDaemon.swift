@@ -213,7 +213,7 @@ public struct NodeDaemon: Sendable {
                     configuration: context.hboneConfiguration,
                     logger: logger
                 )
-                context.tracker.track(channel)
+                context.tracker.trackTransport(channel)
             }
         }
     }

@@ -158,7 +158,7 @@ final class PodProxy: Sendable {
                             channel: channel, context: try contexts.serverContext(for: identity),
                             verifier: node.verifier, router: router, configuration: node.hboneConfiguration, logger: logger
                         )
-                        node.tracker.track(channel)
+                        node.tracker.trackTransport(channel)
                     }
                 }.withBoundSocket(fds[2]).get()
             )
