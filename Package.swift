@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "WeftModel", targets: ["WeftModel"]),
         .library(name: "WeftConfig", targets: ["WeftConfig"]),
         .library(name: "WeftPolicy", targets: ["WeftPolicy"]),
+        .library(name: "WeftRoute", targets: ["WeftRoute"]),
         .library(name: "WeftIdentity", targets: ["WeftIdentity"]),
         .library(name: "WeftTLS", targets: ["WeftTLS"]),
         .library(name: "WeftHBONE", targets: ["WeftHBONE"]),
@@ -40,6 +41,8 @@ let package = Package(
         .target(name: "WeftModel", swiftSettings: swiftSettings),
         // AuthorizationPolicy evaluation, shared by the node (L4) and the waypoint (L7).
         .target(name: "WeftPolicy", dependencies: ["WeftModel"], swiftSettings: swiftSettings),
+        // Gateway API HTTPRoute/GRPCRoute matching, precedence, backends and filters, for the waypoint (L7).
+        .target(name: "WeftRoute", dependencies: ["WeftModel"], swiftSettings: swiftSettings),
         .target(
             name: "WeftConfig",
             dependencies: ["WeftModel", "WeftPolicy", .product(name: "Yams", package: "Yams")],
@@ -131,6 +134,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "WeftModelTests", dependencies: ["WeftModel"], swiftSettings: swiftSettings),
         .testTarget(name: "WeftPolicyTests", dependencies: ["WeftPolicy", "WeftModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "WeftRouteTests", dependencies: ["WeftRoute", "WeftModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftModel", "WeftPolicy"], swiftSettings: swiftSettings
         ),
