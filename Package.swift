@@ -125,6 +125,7 @@ let package = Package(
             name: "weft",
             dependencies: [
                 "WeftModel", "WeftConfig", "WeftPolicy", "WeftIdentity", "WeftNode", "WeftHBONE", "WeftLab", "WeftTelemetry",
+                "WeftTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

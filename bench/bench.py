@@ -60,6 +60,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--budget", type=float, help="minutes; no re-runs once they would push the run past it "
                                                  "(default 25; quick 6; smoke 2)")
     ap.add_argument("--weft-threads", type=int, help="weft node --threads (default: weft's own, one per core)")
+    ap.add_argument("--weft-args", default="",
+                    help="extra arguments for every weft node, e.g. '--tls-key-exchange classic'")
     ap.add_argument("--weft-log-level", default="warning")
     ap.add_argument("--nginx-workers", default="auto", help="worker_processes of the nginx backend and proxy")
     ap.add_argument("--out", type=Path, help="results directory (default bench/results; smoke: none)")
@@ -155,6 +157,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="weft-bench-"))
     reg = Registry(tmp)
     lab = Lab(tmp, reg, weft, weft_threads=args.weft_threads, weft_log_level=args.weft_log_level,
+              weft_args=args.weft_args.split(),
               workers=args.nginx_workers)
     all_cpus = os.sched_getaffinity(0)
     failures: list[str] = []
@@ -257,7 +260,7 @@ def main() -> int:
         "machine": describe(REPO, weft, lab.stunnel),
         "settings": {
             "mode": args.mode, "rounds": args.rounds, "duration_s": args.duration, "max_reruns": args.max_reruns,
-            "noise_threshold": threshold, "budget_min": args.budget, "weft_threads": args.weft_threads,
+            "noise_threshold": threshold, "budget_min": args.budget, "weft_threads": args.weft_threads, "weft_args": args.weft_args,
             "nginx_workers": args.nginx_workers, "ciphersuites": CIPHERSUITES, "curves": CURVES,
             "reference": REFERENCE, "net": peers.NET + "0/24", "other_load_at_start": busy_at_start,
         },

@@ -255,7 +255,7 @@ public final class HBONEClientPool: Sendable {
         if let cached = state.withLockedValue({ $0.clientContexts[source] }), cached.serial == certificate.serial {
             return cached.context
         }
-        let context = try MeshTLS.clientContext(presenting: certificate)
+        let context = try MeshTLS.clientContext(presenting: certificate, keyExchange: configuration.keyExchange)
         state.withLockedValue { $0.clientContexts[source] = (certificate.serial, context) }
         return context
     }

@@ -3,11 +3,14 @@
 
 import NIOCore
 import NIOHTTP2
+import WeftTLS
 
 /// Tunables of the HBONE client and server, with ztunnel's defaults and the reasons for them.
 public struct HBONEConfiguration: Sendable {
     /// Whether streams share connections. `false`: one TLS connection per tunnelled connection (the cold path).
     public var pooling = true
+    /// TLS 1.3 key exchange offered and accepted (`--tls-key-exchange`).
+    public var keyExchange: MeshTLS.KeyExchange = .hybrid
     /// Streams per pooled connection before another connection is opened (ztunnel: 100).
     public var maxStreamsPerConnection: Int = 100
     /// Streams a server accepts per connection (ztunnel advertises 200; above the client cap so a client never

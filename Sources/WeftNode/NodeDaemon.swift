@@ -103,7 +103,7 @@ public struct NodeDaemon: Sendable {
         if local.isEmpty {
             logger.warning("no workload in the configuration runs on this node", metadata: ["node": "\(configuration.node)"])
         }
-        let contexts = TLSContextCache(identities: identities)
+        let contexts = TLSContextCache(identities: identities, keyExchange: configuration.hbone.keyExchange)
         let threadPool = NIOThreadPool(numberOfThreads: 4)
         threadPool.start()
         let pods = PodManager(context: context, contexts: contexts, threadPool: threadPool)

@@ -12,9 +12,11 @@ import WeftTLS
 final class TLSContextCache: Sendable {
     private let contexts = NIOLockedValueBox<[SPIFFEID: (serial: String, context: NIOSSLContext)]>([:])
     private let identities: IdentityManager
+    private let keyExchange: MeshTLS.KeyExchange
 
-    init(identities: IdentityManager) {
+    init(identities: IdentityManager, keyExchange: MeshTLS.KeyExchange = .hybrid) {
         self.identities = identities
+        self.keyExchange = keyExchange
     }
 
     func serverContext(for identity: SPIFFEID) throws -> NIOSSLContext {
@@ -22,7 +24,7 @@ final class TLSContextCache: Sendable {
         if let cached = contexts.withLockedValue({ $0[identity] }), cached.serial == certificate.serial {
             return cached.context
         }
-        let context = try MeshTLS.serverContext(presenting: certificate)
+        let context = try MeshTLS.serverContext(presenting: certificate, keyExchange: keyExchange)
         contexts.withLockedValue { $0[identity] = (certificate.serial, context) }
         return context
     }

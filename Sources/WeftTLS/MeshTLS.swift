@@ -18,13 +18,32 @@ public enum MeshTLS {
     /// The one application protocol HBONE speaks.
     public static let alpn = "h2"
 
+    /// The TLS 1.3 key-exchange groups offered and accepted.
+    public enum KeyExchange: String, Sendable, CaseIterable {
+        /// X25519MLKEM768 first (post-quantum hybrid, as current rustls and BoringSSL prefer), then X25519 and P-256
+        /// for peers without it.
+        case hybrid
+        /// X25519 then P-256 only: a cheaper handshake, no post-quantum protection.
+        case classic
+
+        var curves: [NIOTLSCurve] {
+            switch self {
+            case .hybrid: [.x25519_MLKEM768, .x25519, .secp256r1]
+            case .classic: [.x25519, .secp256r1]
+            }
+        }
+    }
+
     /// A server context presenting `certificate`. Client certificates are required.
-    public static func serverContext(presenting certificate: WorkloadCertificate) throws -> NIOSSLContext {
+    public static func serverContext(
+        presenting certificate: WorkloadCertificate, keyExchange: KeyExchange = .hybrid
+    ) throws -> NIOSSLContext {
         var config = TLSConfiguration.makeServerConfiguration(
             certificateChain: try sources(certificate),
             privateKey: .privateKey(try key(certificate))
         )
         Self.harden(&config)
+        config.curves = keyExchange.curves
         // `.noHostnameVerification` makes BoringSSL request *and require* a client certificate; the custom
         // callback then does the real verification.
         config.certificateVerification = .noHostnameVerification
@@ -32,11 +51,14 @@ public enum MeshTLS {
     }
 
     /// A client context presenting `certificate`.
-    public static func clientContext(presenting certificate: WorkloadCertificate) throws -> NIOSSLContext {
+    public static func clientContext(
+        presenting certificate: WorkloadCertificate, keyExchange: KeyExchange = .hybrid
+    ) throws -> NIOSSLContext {
         var config = TLSConfiguration.makeClientConfiguration()
         config.certificateChain = try sources(certificate)
         config.privateKey = .privateKey(try key(certificate))
         Self.harden(&config)
+        config.curves = keyExchange.curves
         config.certificateVerification = .noHostnameVerification
         return try NIOSSLContext(configuration: config)
     }

@@ -10,6 +10,7 @@ import WeftHBONE
 import WeftModel
 import WeftNode
 import WeftTelemetry
+import WeftTLS
 
 struct Node: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -75,12 +76,15 @@ struct Node: AsyncParsableCommand {
     )
     var metricLabels: String = ""
 
-    @Option(help: "Access log, one line per connection: text, json, or off (default: the --log-format).")
+    @Option(help: "Access log, one line per connection: text, json, or off (default: the --log-format, on when --log-level is info or lower).")
     var accessLog: AccessLogFormat?
 
     enum AccessLogFormat: String, ExpressibleByArgument, CaseIterable {
         case text, json, off
     }
+
+    @Option(help: "TLS key exchange: hybrid (X25519MLKEM768, post-quantum, then X25519/P-256) or classic (X25519/P-256).")
+    var tlsKeyExchange: MeshTLS.KeyExchange = .hybrid
 
     @Option(help: "HBONE connection pooling: on (streams share connections) or off (one TLS connection per connection).")
     var hbonePool: Toggle = .on
@@ -134,7 +138,9 @@ struct Node: AsyncParsableCommand {
         let format = logFormat
         let level = logLevel
         let accessFormat = accessLog ?? (logFormat == .json ? .json : .text)
-        let levels = RuntimeLogLevels(default: level, accessEnabled: accessFormat != .off)
+        // Without --access-log, the access log follows --log-level (on at info and below), as ztunnel's does.
+        let accessEnabled = accessLog.map { $0 != .off } ?? (level <= .info)
+        let levels = RuntimeLogLevels(default: level, accessEnabled: accessEnabled)
         LoggingSystem.bootstrap { label in
             let isAccess = label == RuntimeLogLevels.accessLabel
             let handlerFormat: LogFormat = isAccess ? (accessFormat == .json ? .json : .text) : format
@@ -174,6 +180,7 @@ struct Node: AsyncParsableCommand {
         configuration.logLevels = levels
         configuration.version = Weft.configuration.version
         configuration.hbone.pooling = hbonePool == .on
+        configuration.hbone.keyExchange = tlsKeyExchange
         configuration.hbone.streamWindow = hboneStreamWindowKib << 10
         configuration.hbone.connectionWindow = hboneConnectionWindowKib << 10
         let daemon = NodeDaemon(configuration: configuration, snapshot: snapshot, ca: ca, logger: logger)
@@ -187,3 +194,4 @@ struct Node: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension MeshTLS.KeyExchange: ExpressibleByArgument {}

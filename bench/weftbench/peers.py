@@ -156,12 +156,13 @@ class Lab:
     """Everything the bench sets up, in one temp dir; the Registry owns the processes."""
 
     def __init__(self, root: Path, registry: Registry, weft_bin: Path, *, weft_threads: int | None,
-                 weft_log_level: str, workers: int):
+                 weft_log_level: str, workers: int, weft_args: list[str] = ()):
         self.root = root
         self.reg = registry
         self.weft_bin = weft_bin
         self.weft_threads = weft_threads
         self.weft_log_level = weft_log_level
+        self.weft_args = list(weft_args)
         self.workers = workers
         self.ca_dir = root / "ca"
         self.certs: dict[str, Path] = {}
@@ -320,6 +321,7 @@ class Lab:
                 "--admin-address", "off", "--metrics-address", "off", "--readiness-address", "off"]
         if self.weft_threads:
             argv += ["--threads", str(self.weft_threads)]
+        argv += self.weft_args
         return self.reg.start(name, argv + extra, cwd=self.root)
 
     def _upstreams(self, workload: str, listen_ip: str) -> list[str]:
