@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "WeftRoute", dependencies: ["WeftModel"], swiftSettings: swiftSettings),
         .target(
             name: "WeftConfig",
-            dependencies: ["WeftModel", "WeftPolicy", .product(name: "Yams", package: "Yams")],
+            dependencies: ["WeftModel", "WeftPolicy", "WeftRoute", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // MARK: - Identity and TLS
@@ -107,7 +107,7 @@ let package = Package(
             name: "WeftNode",
             dependencies: [
                 "WeftModel", "WeftConfig", "WeftPolicy", "WeftIdentity", "WeftTLS", "WeftHBONE", "WeftRedirect", "CWeftLinux",
-                "WeftTelemetry",
+                "WeftTelemetry", "WeftRoute", "WeftWaypoint",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -119,13 +119,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "WeftWaypoint",
+            dependencies: [
+                "WeftModel", "WeftRoute", "WeftHBONE", "WeftPolicy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "WeftLab", dependencies: ["WeftIdentity"], swiftSettings: swiftSettings),
         // MARK: - Executable
         .executableTarget(
             name: "weft",
             dependencies: [
                 "WeftModel", "WeftConfig", "WeftPolicy", "WeftIdentity", "WeftNode", "WeftHBONE", "WeftLab", "WeftTelemetry",
-                "WeftTLS",
+                "WeftTLS", "WeftRoute", "WeftWaypoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -137,7 +147,8 @@ let package = Package(
         .testTarget(name: "WeftPolicyTests", dependencies: ["WeftPolicy", "WeftModel"], swiftSettings: swiftSettings),
         .testTarget(name: "WeftRouteTests", dependencies: ["WeftRoute", "WeftModel"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftModel", "WeftPolicy"], swiftSettings: swiftSettings
+            name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftModel", "WeftPolicy", "WeftRoute"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WeftIdentityTests",

@@ -26,6 +26,7 @@ MODULE_NETS = {
     "test_upstream": "127.0.15",
     "test_authz": "127.0.16",
     "test_telemetry": "127.0.17",
+    "test_waypoint": "127.0.18",
 }
 _FALLBACK_BASE = 20
 

@@ -248,15 +248,7 @@ struct AuthorizationRuleTranslator {
     /// Warns about each key of `mapping` that is not in `known`: Weft ignores it, as kubectl warns and the
     /// API server drops it, but in a policy a misspelt field silently widens or narrows a rule.
     static func warnUnknownKeys(_ mapping: YAMLField, known: [String], reader: ObjectReader) {
-        for (key, value) in mapping.entries where !known.contains(key) {
-            let lower = key.lowercased()
-            let guess = known.first { $0.lowercased() == lower }
-                ?? known.first { $0.lowercased().hasPrefix(lower) || lower.hasPrefix($0.lowercased()) }
-            let hint = guess.map { "did you mean \($0)?" } ?? "known fields: \(known.joined(separator: ", "))"
-            reader.log.warning(
-                file: reader.file, line: value.keyLine, object: reader.object, field: value.path,
-                "unknown field \"\(key)\" is ignored; \(hint)")
-        }
+        reader.warnUnknownKeys(mapping, known: known)
     }
 
     // MARK: - Value checks

@@ -12,6 +12,8 @@ enum DocumentTranslator {
         "Namespace": "", "Pod": "", "Service": "",
         "WorkloadEntry": "networking.istio.io", "ServiceEntry": "networking.istio.io",
         "PeerAuthentication": "security.istio.io", "AuthorizationPolicy": "security.istio.io",
+        "Gateway": "gateway.networking.k8s.io", "HTTPRoute": "gateway.networking.k8s.io",
+        "GRPCRoute": "gateway.networking.k8s.io",
     ]
 
     /// Translates every document of `text`. A YAML syntax error is reported at the line Yams gives, and
@@ -89,6 +91,12 @@ enum DocumentTranslator {
         case ("security.istio.io", "AuthorizationPolicy"):
             translated = AuthorizationPolicyTranslator.translate(
                 objectRoot, apiVersion: apiVersion, reader: &objectReader)
+        case ("gateway.networking.k8s.io", "Gateway"):
+            translated = GatewayTranslator.translate(objectRoot, apiVersion: apiVersion, reader: &objectReader)
+        case ("gateway.networking.k8s.io", "HTTPRoute"):
+            translated = HTTPRouteTranslator.translate(objectRoot, apiVersion: apiVersion, reader: &objectReader)
+        case ("gateway.networking.k8s.io", "GRPCRoute"):
+            translated = GRPCRouteTranslator.translate(objectRoot, apiVersion: apiVersion, reader: &objectReader)
         default:
             warnUnknown(kind: kind, apiVersion: apiVersion, root: root, reader: reader)
             translated = nil
@@ -100,7 +108,8 @@ enum DocumentTranslator {
     static func namespace(_ root: YAMLField, reader: inout ObjectReader) -> TranslatedObject? {
         guard let meta = ObjectMetadata.read(from: root, kind: "Namespace", namespaced: false, reader: &reader)
         else { return nil }
-        let origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)
+        var origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)
+        origin.useWaypoint = WaypointUse.read(from: root, metadata: meta, reader: reader)
         return .namespace(MeshNamespace(name: meta.name, labels: meta.labels), origin)
     }
 

@@ -5,6 +5,8 @@ import WeftModel
 
 /// Translates Istio `WorkloadEntry` objects (`networking.istio.io`) into ``Workload``s, and reads the
 /// workload-entry fields that a `ServiceEntry`'s inline `endpoints` share with them.
+///
+/// A WorkloadEntry's ``Workload/labels`` are its `spec.labels` (what selectors match), as in Istio.
 enum IstioTranslator {
     /// The annotation on a WorkloadEntry naming the Weft node that runs it.
     static let nodeAnnotation = "weft.dev/node"
@@ -34,8 +36,23 @@ enum IstioTranslator {
             kind: .workloadEntry, name: meta.name, namespace: meta.namespace, labels: fields.labels,
             annotations: meta.annotations, serviceAccount: fields.serviceAccount, node: node,
             addresses: located.map(\.ip), weight: fields.weight, namedPorts: fields.ports)
-        let origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)
+        var origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)
+        origin.useWaypoint = waypointUse(root, meta: meta, specLabels: fields.labels, reader: reader)
         return .workload(workload, origin, addresses: located)
+    }
+
+    /// The WorkloadEntry's `istio.io/use-waypoint`: from `metadata.labels`, as istiod reads it, or else
+    /// from `spec.labels` (the workload's labels).
+    static func waypointUse(
+        _ root: YAMLField, meta: ObjectMetadata, specLabels: [String: String], reader: ObjectReader
+    ) -> WaypointUse? {
+        let key = Waypoint.Labels.useWaypoint
+        if meta.labels[key] != nil || specLabels[key] == nil {
+            return WaypointUse.read(from: root, metadata: meta, reader: reader)
+        }
+        return WaypointUse.read(
+            labels: specLabels, labelsField: root.child("spec")?.child("labels"), ownNamespace: meta.namespace,
+            reader: reader)
     }
 
     /// Reads `address` (required, an IP), `labels`, `serviceAccount` (default `default`), `weight`

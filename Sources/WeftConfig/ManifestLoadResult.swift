@@ -7,6 +7,9 @@ import WeftModel
 public struct ManifestLoadResult: Sendable {
     /// The mesh described by the manifests; `nil` when any diagnostic is an error.
     public var snapshot: MeshSnapshot?
+    /// The HTTPRoutes and GRPCRoutes of the manifests, with their route tables; `nil` when any diagnostic
+    /// is an error.
+    public var routes: MeshRoutes?
     /// Every error and warning, sorted by file and then line (ties keep the order they were found in).
     public var diagnostics: [Diagnostic]
 
@@ -19,9 +22,10 @@ public struct ManifestLoadResult: Sendable {
     /// The diagnostics that are warnings.
     public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
 
-    /// Creates a result.
-    public init(snapshot: MeshSnapshot?, diagnostics: [Diagnostic]) {
+    /// Creates a result. Without `routes`, a result with a snapshot has no routes (an empty ``MeshRoutes``).
+    public init(snapshot: MeshSnapshot?, diagnostics: [Diagnostic], routes: MeshRoutes? = nil) {
         self.snapshot = snapshot
+        self.routes = routes ?? snapshot.map { _ in MeshRoutes() }
         self.diagnostics = diagnostics
     }
 }

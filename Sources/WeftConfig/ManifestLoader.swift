@@ -8,7 +8,8 @@ import WeftModel
 /// Reads `Namespace`, `Pod` and `Service` (`v1`), `WorkloadEntry` and `ServiceEntry`
 /// (`networking.istio.io`, any version), `PeerAuthentication` (`security.istio.io`, `v1` or `v1beta1`;
 /// any version is read) and `AuthorizationPolicy` (`security.istio.io/v1` or `v1beta1` only: another version
-/// is an error, as skipping a policy could let traffic through), expanding `List` documents as kubectl
+/// is an error, as skipping a policy could let traffic through), Gateway API `Gateway` (waypoints only),
+/// `HTTPRoute` (`v1`, `v1beta1`) and `GRPCRoute` (`v1`), expanding `List` documents as kubectl
 /// writes them. Other kinds
 /// are skipped with a warning, empty documents silently, and unknown fields are ignored. Every problem
 /// becomes a ``Diagnostic`` with its file, line, object and field; any error withholds the snapshot.
@@ -52,8 +53,8 @@ public enum ManifestLoader {
         for source in sources {
             objects += DocumentTranslator.translate(name: source.name, text: source.text, log: log)
         }
-        let snapshot = SnapshotAssembler.assemble(
+        let assembly = SnapshotAssembler.assemble(
             objects, trustDomain: trustDomain, rootNamespace: rootNamespace, log: log)
-        return ManifestLoadResult(snapshot: snapshot, diagnostics: log.sorted)
+        return ManifestLoadResult(snapshot: assembly?.snapshot, diagnostics: log.sorted, routes: assembly?.routes)
     }
 }

@@ -32,6 +32,19 @@ struct ObjectReader {
         log.error(file: file, line: parent.keyLine, object: object, field: path, "missing \(path); \(hint)")
     }
 
+    /// Warns about each key of `mapping` not in `known` (it is ignored), suggesting the closest known key.
+    func warnUnknownKeys(_ mapping: YAMLField, known: [String]) {
+        for (key, value) in mapping.entries where !known.contains(key) {
+            let lower = key.lowercased()
+            let guess = known.first { $0.lowercased() == lower }
+                ?? known.first { $0.lowercased().hasPrefix(lower) || lower.hasPrefix($0.lowercased()) }
+            let hint = guess.map { "did you mean \($0)?" } ?? "known fields: \(known.joined(separator: ", "))"
+            log.warning(
+                file: file, line: value.keyLine, object: object, field: value.path,
+                "unknown field \"\(key)\" is ignored; \(hint)")
+        }
+    }
+
     // MARK: - Shapes
 
     /// The child of `parent` for `key` when it is a mapping; reports a type error when it is something else.

@@ -50,7 +50,8 @@ enum PodTranslator {
             kind: .pod, name: meta.name, namespace: meta.namespace, labels: meta.labels,
             annotations: meta.annotations, serviceAccount: serviceAccount, node: node,
             addresses: located.map(\.ip), weight: 1, namedPorts: namedPorts)
-        let origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)
+        var origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)
+        origin.useWaypoint = WaypointUse.read(from: root, metadata: meta, reader: reader)
         return .workload(workload, origin, addresses: located)
     }
 

@@ -56,7 +56,8 @@ enum ServiceEntryTranslator {
             kind: .serviceEntry, name: meta.name, namespace: meta.namespace, labels: meta.labels,
             hostname: hosts.first ?? "", vips: vips.map(\.ip), ports: ports.ports, selector: selector,
             inlineEndpoints: endpoints)
-        let origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)
+        var origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)
+        origin.useWaypoint = WaypointUse.read(from: root, metadata: meta, reader: reader)
         return .service(service, origin, vips: vips)
     }
 

@@ -28,7 +28,8 @@ enum ServiceTranslator {
             kind: .service, name: meta.name, namespace: meta.namespace, labels: meta.labels,
             hostname: "\(meta.name).\(meta.namespace).svc.cluster.local", vips: vips.map(\.ip),
             ports: ports.ports, selector: selector.isEmpty ? nil : LabelSelector(selector))
-        let origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)
+        var origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)
+        origin.useWaypoint = WaypointUse.read(from: root, metadata: meta, reader: reader)
         return .service(service, origin, vips: vips)
     }
 

@@ -10,17 +10,29 @@ import WeftModel
 /// services (Services and ServiceEntries). Addresses of a ServiceEntry's inline endpoints are not
 /// checked: several ServiceEntries may legitimately list the same external endpoint. Two selector-less
 /// PeerAuthentications in one namespace are a warning: only one of them applies.
+///
+/// Waypoints are resolved by ``WaypointResolver`` (their workloads, and the waypoint each service and
+/// workload uses) and routes by ``RouteAssembler`` (parents, backends and WeftRoute's compile errors).
 enum SnapshotAssembler {
+    /// What an assembly produces when the manifests have no error.
+    struct Assembly {
+        var snapshot: MeshSnapshot
+        var routes: MeshRoutes
+    }
+
     static func assemble(
         _ objects: [TranslatedObject], trustDomain: String, rootNamespace: String = "istio-system",
         log: DiagnosticLog
-    ) -> MeshSnapshot? {
+    ) -> Assembly? {
         var objectOrigins: [String: ObjectOrigin] = [:]
         var addressOwners: [IPAddress: (origin: ObjectOrigin, line: Int)] = [:]
         var vipOwners: [IPAddress: (origin: ObjectOrigin, line: Int)] = [:]
-        var namespaces: [MeshNamespace] = []
-        var workloads: [Workload] = []
-        var services: [MeshService] = []
+        var namespaces: [(MeshNamespace, ObjectOrigin)] = []
+        var workloads: [(Workload, ObjectOrigin)] = []
+        var services: [(MeshService, ObjectOrigin)] = []
+        var waypoints: [Waypoint] = []
+        var otherGateways: [String: String] = [:]
+        var routes: [(TranslatedRoute, ObjectOrigin)] = []
         var peerAuthentications: [(policy: PeerAuthentication, origin: ObjectOrigin)] = []
         var authorizationPolicies: [AuthorizationPolicy] = []
 
@@ -36,31 +48,48 @@ enum SnapshotAssembler {
             objectOrigins[origin.object] = origin
             switch object {
             case .namespace(let namespace, _):
-                namespaces.append(namespace)
+                namespaces.append((namespace, origin))
             case .workload(let workload, _, let addresses):
                 claim(addresses, by: origin, in: &addressOwners, log: log) { ip, first in
                     "address \(ip) is already used by \(first); every workload needs its own IP — "
                         + "correct or remove one of them"
                 }
-                workloads.append(workload)
+                workloads.append((workload, origin))
             case .service(let service, _, let vips):
                 claim(vips, by: origin, in: &vipOwners, log: log) { ip, first in
                     "virtual IP \(ip) is already used by \(first); every service needs its own VIP — "
                         + "correct or remove one of them"
                 }
-                services.append(service)
+                services.append((service, origin))
             case .peerAuthentication(let policy, _):
                 peerAuthentications.append((policy, origin))
             case .authorizationPolicy(let policy, _):
                 authorizationPolicies.append(policy)
+            case .waypoint(let waypoint, _):
+                waypoints.append(waypoint)
+            case .otherGateway(let className, _):
+                let key = origin.object.split(separator: "/", maxSplits: 1).last.map(String.init) ?? origin.object
+                otherGateways[key] = className
+            case .route(let route, _):
+                routes.append((route, origin))
             }
         }
         warnShadowedPeerAuthentications(peerAuthentications, rootNamespace: rootNamespace, log: log)
+
+        let resolver = WaypointResolver(
+            waypoints: waypoints, workloads: workloads.map(\.0), namespaces: namespaces, log: log)
+        resolver.checkNamespaceLabels()
+        let snapshot = MeshSnapshot(
+            trustDomain: trustDomain, namespaces: namespaces.map(\.0), workloads: workloads.map(\.0),
+            services: services.map(\.0), peerAuthentications: peerAuthentications.map(\.policy),
+            authorizationPolicies: authorizationPolicies, rootNamespace: rootNamespace,
+            waypoints: waypoints.compactMap { resolver.waypoints[$0.key] },
+            waypointsByService: resolver.serviceBindings(services),
+            waypointsByWorkload: resolver.workloadBindings(workloads))
+        let routeAssembler = RouteAssembler(snapshot: snapshot, otherGateways: otherGateways, log: log)
+        let resolvedRoutes = routeAssembler.resolve(routes)
         guard !log.hasErrors else { return nil }
-        return MeshSnapshot(
-            trustDomain: trustDomain, namespaces: namespaces, workloads: workloads, services: services,
-            peerAuthentications: peerAuthentications.map(\.policy), authorizationPolicies: authorizationPolicies,
-            rootNamespace: rootNamespace)
+        return Assembly(snapshot: snapshot, routes: routeAssembler.build(resolvedRoutes))
     }
 
     /// Warns about every selector-less PeerAuthentication that another one in the same namespace shadows.

@@ -8,6 +8,9 @@ struct ObjectOrigin: Hashable {
     var file: String
     var line: Int
     var object: String
+    /// The object's `istio.io/use-waypoint` label (Namespaces, Services, ServiceEntries, Pods and
+    /// WorkloadEntries), resolved against the waypoints once every object is read.
+    var useWaypoint: WaypointUse?
 
     /// `file:line`, for messages that point at another object.
     var location: String { "\(file):\(line)" }
@@ -32,12 +35,19 @@ enum TranslatedObject {
     case peerAuthentication(PeerAuthentication, ObjectOrigin)
     /// An Istio AuthorizationPolicy.
     case authorizationPolicy(AuthorizationPolicy, ObjectOrigin)
+    /// A Gateway of class `istio-waypoint`; its workloads are resolved by the assembler.
+    case waypoint(Waypoint, ObjectOrigin)
+    /// Any other Gateway: ignored, but kept so routes naming it as a parent get an accurate message.
+    case otherGateway(className: String, ObjectOrigin)
+    /// An HTTPRoute or GRPCRoute.
+    case route(TranslatedRoute, ObjectOrigin)
 
     /// Where the object was declared.
     var origin: ObjectOrigin {
         switch self {
         case .namespace(_, let origin), .workload(_, let origin, _), .service(_, let origin, _),
-            .peerAuthentication(_, let origin), .authorizationPolicy(_, let origin):
+            .peerAuthentication(_, let origin), .authorizationPolicy(_, let origin), .waypoint(_, let origin),
+            .otherGateway(_, let origin), .route(_, let origin):
             return origin
         }
     }

@@ -12,6 +12,9 @@ import WeftModel
 public enum HBONEInboundDecision: Sendable {
     /// Dial this address (the local workload) and splice.
     case connect(SocketAddress)
+    /// Answer 200 and terminate the tunnel here: the stream's bytes go to the handlers `configure` adds (after an
+    /// ``HBONEStreamCodec``), e.g. an HTTP server (the waypoint). Called on the stream's event loop.
+    case terminate(configure: @Sendable (any Channel) throws -> Void)
     /// Answer with this status and end the stream. `reason` is logged, never sent.
     case reject(status: Int, reason: String)
 }
@@ -108,6 +111,8 @@ final class HBONEServerStreamHandler: ChannelInboundHandler, RemovableChannelHan
         switch router.route(request, from: peer) {
         case .reject(let status, let reason):
             reject(context: context, request: request, status: status, reason: reason)
+        case .terminate(let configure):
+            terminate(context: context, request: request, configure: configure)
         case .connect(let address):
             state = .connecting(buffered: [])
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -151,6 +156,24 @@ final class HBONEServerStreamHandler: ChannelInboundHandler, RemovableChannelHan
         } catch {
             upstream.close(promise: nil)
             context.close(promise: nil)
+        }
+    }
+
+    private func terminate(
+        context: ChannelHandlerContext, request: HBONERequest, configure: @Sendable (any Channel) throws -> Void
+    ) {
+        state = .done
+        let record = HBONEStreamRecord(peer: peer, request: request, status: 200, started: started)
+        do {
+            context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: [":status": "200"]))), promise: nil)
+            try context.pipeline.syncOperations.addHandler(HBONEStreamCodec(), position: .after(self))
+            try configure(context.channel)
+            router.streamEstablished(record)
+            let router = self.router
+            context.channel.closeFuture.whenComplete { _ in router.streamFinished(record) }
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        } catch {
+            reject(context: context, request: request, status: 500, reason: "cannot serve the stream: \(error)")
         }
     }
 

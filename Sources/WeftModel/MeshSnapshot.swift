@@ -14,6 +14,12 @@ public struct MeshSnapshot: Sendable {
     /// built once per snapshot.
     public let authorizationPolicies: [AuthorizationPolicy]
     public let rootNamespace: String
+    /// Waypoints (Gateways of class `istio-waypoint`), in load order.
+    public let waypoints: [Waypoint]
+    /// The waypoint each Service or ServiceEntry uses, by ``MeshService/uid``; services without one are absent.
+    public let waypointsByService: [String: Waypoint]
+    /// The waypoint each Pod or WorkloadEntry uses, by ``Workload/uid``; workloads without one are absent.
+    public let waypointsByWorkload: [String: Waypoint]
 
     /// Workload by each of its addresses. Built once; duplicates are rejected by the loader before
     /// a snapshot is made, so the first one wins here.
@@ -28,8 +34,14 @@ public struct MeshSnapshot: Sendable {
         services: [MeshService] = [],
         peerAuthentications: [PeerAuthentication] = [],
         authorizationPolicies: [AuthorizationPolicy] = [],
-        rootNamespace: String = "istio-system"
+        rootNamespace: String = "istio-system",
+        waypoints: [Waypoint] = [],
+        waypointsByService: [String: Waypoint] = [:],
+        waypointsByWorkload: [String: Waypoint] = [:]
     ) {
+        self.waypoints = waypoints
+        self.waypointsByService = waypointsByService
+        self.waypointsByWorkload = waypointsByWorkload
         self.peerAuthentications = peerAuthentications
         self.authorizationPolicies = authorizationPolicies
         self.rootNamespace = rootNamespace
@@ -67,6 +79,33 @@ public struct MeshSnapshot: Sendable {
             result += workloads.filter { $0.namespace == service.namespace && selector.matches($0.labels) }
         }
         return result
+    }
+
+    /// The waypoint `namespace/name`, if the manifests declare it.
+    public func waypoint(namespace: String, name: String) -> Waypoint? {
+        waypoints.first { $0.namespace == namespace && $0.name == name }
+    }
+
+    /// The waypoint that traffic addressed to `service` (its VIP) goes through, or `nil` when it goes
+    /// directly to an endpoint.
+    ///
+    /// The service's own `istio.io/use-waypoint` label wins over its namespace's (`none` opts out), and
+    /// the waypoint must accept services (`istio.io/waypoint-for` `service` or `all`), as in Istio.
+    public func waypoint(forService service: MeshService) -> Waypoint? {
+        waypointsByService[service.uid]
+    }
+
+    /// The services whose traffic goes through `waypoint`, in load order.
+    public func services(usingWaypoint waypoint: Waypoint) -> [MeshService] {
+        services.filter { waypointsByService[$0.uid]?.key == waypoint.key }
+    }
+
+    /// The waypoint that traffic addressed to `workload`'s own IP goes through, or `nil`.
+    ///
+    /// The workload's own label wins over its namespace's (`none` opts out), and the waypoint must accept
+    /// workloads (`istio.io/waypoint-for` `workload` or `all`). A waypoint's own workloads have none.
+    public func waypoint(forWorkload workload: Workload) -> Waypoint? {
+        waypointsByWorkload[workload.uid]
     }
 
     /// The identity of a workload in this snapshot's trust domain.

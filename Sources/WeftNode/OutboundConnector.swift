@@ -33,7 +33,7 @@ struct OutboundConnector: Sendable {
     /// Plans and opens the upstream for `destination`; `client` is the workload's own address (for `forwarded`).
     func open(destination: HostPort, client: SocketAddress?, on eventLoop: any EventLoop) -> EventLoopFuture<Upstream> {
         let snapshot = node.snapshot
-        let plan = node.planner.plan(destination: destination, snapshot: snapshot)
+        let plan = node.planner.plan(destination: destination, snapshot: snapshot, from: source)
         let sourceIP = client?.ipAddress.flatMap { IPAddress($0) }
         let sourceIdentity = snapshot.identity(of: source)
         let telemetry = node.telemetry

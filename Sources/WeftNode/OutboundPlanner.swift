@@ -27,9 +27,10 @@ public struct HBONETarget: Hashable, Sendable {
 
 /// Decides how an outbound connection from a local workload reaches its destination.
 ///
-/// Order (ztunnel's, without waypoints yet): a Service VIP picks a ready endpoint of the Service, weighted by
-/// WorkloadEntry weight, and translates the port to the target port; a workload IP goes to that workload; anything
-/// else passes through as plain TCP.
+/// Order (ztunnel's): a Service VIP whose Service uses a waypoint goes to the waypoint, with the original
+/// `VIP:port` as authority (unless the source is that waypoint); another Service VIP picks a ready endpoint of the
+/// Service, weighted by WorkloadEntry weight, and translates the port to the target port; a workload IP goes to that
+/// workload; anything else passes through as plain TCP.
 public struct OutboundPlanner: Sendable {
     /// The HBONE port every mesh workload listens on.
     public var hbonePort: UInt16 = 15008
@@ -42,11 +43,15 @@ public struct OutboundPlanner: Sendable {
     public func plan(
         destination: HostPort,
         snapshot: MeshSnapshot,
+        from source: Workload? = nil,
         pick: (UInt64) -> UInt64 = { UInt64.random(in: 0..<$0) }
     ) -> OutboundPlan {
         if let service = snapshot.servicesByVIP[destination.ip] {
             guard let port = service.port(destination.port) else {
                 return .reject("\(service.kind.rawValue) \(service.namespace)/\(service.name) has no port \(destination.port)")
+            }
+            if let waypoint = snapshot.waypoint(forService: service), source.map({ !waypoint.workloads.contains($0.uid) }) ?? true {
+                return viaWaypoint(waypoint, service: service, destination: destination, snapshot: snapshot, pick: pick)
             }
             let candidates = snapshot.endpoints(of: service).compactMap { workload -> (Workload, IPAddress, UInt16)? in
                 guard let ip = workload.addresses.first(where: { $0.isIPv4 == destination.ip.isIPv4 }) ?? workload.addresses.first,
@@ -91,6 +96,30 @@ public struct OutboundPlanner: Sendable {
             )
         }
         return .passthrough(destination)
+    }
+
+    /// To one of the waypoint's workloads on 15008, asking for the original `VIP:port`.
+    private func viaWaypoint(
+        _ waypoint: Waypoint, service: MeshService, destination: HostPort, snapshot: MeshSnapshot, pick: (UInt64) -> UInt64
+    ) -> OutboundPlan {
+        let instances = snapshot.workloads.filter { waypoint.workloads.contains($0.uid) && !$0.addresses.isEmpty }
+        guard !instances.isEmpty else {
+            return .reject(
+                "\(service.namespace)/\(service.name) uses waypoint \(waypoint.key), which has no running workload; "
+                    + "traffic is refused rather than sent around the waypoint's policies"
+            )
+        }
+        let chosen = instances[Int(pick(UInt64(instances.count)))]
+        let ip = chosen.addresses.first(where: { $0.isIPv4 == destination.ip.isIPv4 }) ?? chosen.addresses[0]
+        return .hbone(
+            HBONETarget(
+                nextHop: HostPort(ip: ip, port: hbonePort),
+                authority: destination,
+                destination: chosen,
+                destinationIdentity: snapshot.identity(of: chosen),
+                service: service
+            )
+        )
     }
 
     /// A Service port's target port on one endpoint: the number, or the endpoint's port of that name.

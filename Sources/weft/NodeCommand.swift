@@ -141,31 +141,11 @@ struct Node: AsyncParsableCommand {
         // Without --access-log, the access log follows --log-level (on at info and below), as ztunnel's does.
         let accessEnabled = accessLog.map { $0 != .off } ?? (level <= .info)
         let levels = RuntimeLogLevels(default: level, accessEnabled: accessEnabled)
-        LoggingSystem.bootstrap { label in
-            let isAccess = label == RuntimeLogLevels.accessLabel
-            let handlerFormat: LogFormat = isAccess ? (accessFormat == .json ? .json : .text) : format
-            return WeftLogHandler(label: label, format: handlerFormat, level: level, levels: levels)
-        }
+        DaemonStartup.bootstrapLogging(
+            format: format, accessFormat: accessFormat == .json ? .json : .text, level: level, levels: levels
+        )
         let logger = Logger(label: "weft.node")
-        let ca: CertificateAuthority
-        do {
-            ca = try CertificateAuthority.load(from: caDir)
-        } catch {
-            logger.critical("cannot start: \(error)")
-            throw ExitCode(1)
-        }
-        let result = ManifestLoader.load(paths: config, trustDomain: ca.trustDomain)
-        for diagnostic in result.diagnostics {
-            if diagnostic.isError {
-                logger.error("\(diagnostic.description)")
-            } else {
-                logger.warning("\(diagnostic.description)")
-            }
-        }
-        guard let snapshot = result.snapshot, !result.hasErrors else {
-            logger.critical("cannot start: the configuration has \(result.errors.count) error(s); fix them ('weft check' shows them all)")
-            throw ExitCode(1)
-        }
+        let (ca, _, snapshot) = try DaemonStartup.load(caDir: caDir, paths: config, logger: logger)
         var configuration = NodeDaemon.Configuration(node: node)
         configuration.certificateLifetime = certTtl.seconds
         configuration.drainTimeout = .milliseconds(Int(drainTimeout.seconds * 1000))

@@ -9,6 +9,6 @@ struct Weft: AsyncParsableCommand {
         commandName: "weft",
         abstract: "Weft: an ambient service-mesh data plane (node tunnel and waypoint).",
         version: "0.1.0",
-        subcommands: [Node.self, CA.self, Check.self, Explain.self, Lab.self]
+        subcommands: [Node.self, Waypoint.self, CA.self, Check.self, Explain.self, Lab.self]
     )
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""A threaded HTTP/1.1 server for Weft's waypoint tests.
+
+Usage: http_server.py --host 127.0.18.3 [--port 0] --name v1
+
+Prints ``READY <port>`` on stdout. Every request is answered 200 with a JSON body naming the server, the
+method, the path and the request headers it received (so a test sees what the waypoint forwarded), plus the
+response header ``x-served-by: <name>``. Paths starting with ``/status/<code>`` answer that status; ``/sleep/<ms>``
+waits first. Keep-alive is supported. Runs until killed.
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def make_handler(name: str):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def _answer(self):
+            length = int(self.headers.get("content-length") or 0)
+            body_in = self.rfile.read(length) if length else b""
+            status = 200
+            parts = self.path.split("/")
+            if len(parts) > 2 and parts[1] == "status" and parts[2].isdigit():
+                status = int(parts[2])
+            if len(parts) > 2 and parts[1] == "sleep" and parts[2].isdigit():
+                time.sleep(int(parts[2]) / 1000)
+            body = json.dumps({
+                "server": name, "method": self.command, "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()}, "body_length": len(body_in),
+            }).encode() + b"\n"
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.send_header("x-served-by", name)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _answer
+
+    return Handler
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--name", required=True)
+    args = parser.parse_args()
+    server = ThreadingHTTPServer((args.host, args.port), make_handler(args.name))
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    print(f"READY {server.server_address[1]}", flush=True)
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

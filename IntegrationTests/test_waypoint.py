@@ -1,0 +1,249 @@
+"""The waypoint (L7), end to end on loopback (net 127.0.18.x): client → node-a (SOCKS, the Service uses a
+waypoint) → HBONE → `weft waypoint` (HTTPRoute) → HBONE → node-b → HTTP servers v1 and v2.
+
+The waypoint runs as its own workload (`waypoint`, sa waypoint) on a node no `weft node` serves here.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+
+import pytest
+
+from weftlab import (
+    HERE,
+    STARTUP_TIMEOUT,
+    Lab,
+    LogFile,
+    join_docs,
+    namespace_doc,
+    pick_free_port,
+    pod_doc,
+    socks_connect,
+)
+
+import select
+
+HTTP_SERVER = HERE / "helpers" / "http_server.py"
+VIP, VIP_V1, VIP_V2 = "10.96.18.10", "10.96.18.11", "10.96.18.12"
+
+
+def service(name: str, vip: str, selector: dict[str, str], target: int, labels: dict[str, str] | None = None) -> str:
+    sel = ", ".join(f"{k}: {v}" for k, v in selector.items())
+    lab = ", ".join(f"{k}: {v}" for k, v in (labels or {}).items())
+    return (f"apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: demo, labels: {{{lab}}}}}\n"
+            f"spec:\n  clusterIP: {vip}\n  selector: {{{sel}}}\n"
+            f"  ports: [{{name: http, port: 80, targetPort: {target}}}]\n")
+
+
+GATEWAY = """apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: waypoint, namespace: demo}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+"""
+
+ROUTE = """apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: echo, namespace: demo}
+spec:
+  parentRefs: [{group: "", kind: Service, name: echo, port: 80}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /v2}}]
+    backendRefs: [{name: echo-v2, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /api}, headers: [{name: x-version, value: v1}]}]
+    backendRefs: [{name: echo-v1, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /api}}]
+    filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: {set: [{name: x-added, value: by-route}], remove: [x-remove-me]}
+    - type: ResponseHeaderModifier
+      responseHeaderModifier: {add: [{name: x-route, value: api}]}
+    backendRefs: [{name: echo-v1, port: 80, weight: 90}, {name: echo-v2, port: 80, weight: 10}]
+  - matches: [{path: {type: Exact, value: /old}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {path: {type: ReplaceFullPath, replaceFullPath: /new}, statusCode: 301}
+  - matches: [{path: {type: PathPrefix, value: /missing}}]
+    backendRefs: [{name: nope, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /sleep}}]
+    timeouts: {request: 300ms}
+    backendRefs: [{name: echo-v1, port: 80}]
+"""
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+class HTTPConnection:
+    """HTTP/1.1 keep-alive over a SOCKS tunnel through the client's node."""
+
+    def __init__(self, client_ip: str, host: str, port: int = 80):
+        self.sock, code = socks_connect(client_ip, host, port)
+        assert code == 0, f"SOCKS reply {code}"
+        self.sock.settimeout(15)
+        self.buf = b""
+        self.host = host
+
+    def request(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Response:
+        lines = [f"{method} {path} HTTP/1.1", f"host: echo.demo.svc.cluster.local"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            assert chunk, f"connection closed before a response; got {self.buf!r}"
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        status_line, *header_lines = head.decode().split("\r\n")
+        status = int(status_line.split()[1])
+        hdrs = {}
+        for line in header_lines:
+            k, v = line.split(":", 1)
+            hdrs[k.strip().lower()] = v.strip()
+        length = int(hdrs.get("content-length", "0"))
+        while len(self.buf) < length:
+            chunk = self.sock.recv(65536)
+            assert chunk, "connection closed in the body"
+            self.buf += chunk
+        body, self.buf = self.buf[:length], self.buf[length:]
+        return Response(status, hdrs, body)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@dataclass
+class WaypointMesh:
+    lab: Lab
+    client_ip: str
+    waypoint_log: LogFile
+
+    def connect(self) -> HTTPConnection:
+        return HTTPConnection(self.client_ip, VIP)
+
+
+def start_http(lab: Lab, ip: str, port: int, name: str):
+    p = lab._spawn([sys.executable, str(HTTP_SERVER), "--host", ip, "--port", str(port), "--name", name],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ready, _, _ = select.select([p.stdout], [], [], STARTUP_TIMEOUT)
+    assert ready, f"http server {name} did not start"
+    line = p.stdout.readline()
+    assert line.startswith("READY "), line
+
+
+@pytest.fixture(scope="module")
+def mesh(tmp_path_factory, weft) -> WaypointMesh:
+    lab = Lab(tmp_path_factory.mktemp("waypoint"), weft, "127.0.18")
+    try:
+        ca = lab.init_ca()
+        client_ip, v1_ip, v2_ip, waypoint_ip = lab.ip(1), lab.ip(2), lab.ip(3), lab.ip(5)
+        port = pick_free_port([v1_ip, v2_ip])
+        start_http(lab, v1_ip, port, "v1")
+        start_http(lab, v2_ip, port, "v2")
+        docs = [
+            namespace_doc("demo"),
+            pod_doc("client", client_ip, "node-a", "client", labels={"app": "client"}),
+            pod_doc("echo-v1", v1_ip, "node-b", "echo", labels={"app": "echo", "version": "v1"}),
+            pod_doc("echo-v2", v2_ip, "node-b", "echo", labels={"app": "echo", "version": "v2"}),
+            pod_doc("waypoint", waypoint_ip, "waypoints", "waypoint",
+                    labels={"gateway.networking.k8s.io/gateway-name": "waypoint"}),
+            GATEWAY,
+            service("echo", VIP, {"app": "echo"}, port, labels={"istio.io/use-waypoint": "waypoint"}),
+            service("echo-v1", VIP_V1, {"app": "echo", "version": "v1"}, port),
+            service("echo-v2", VIP_V2, {"app": "echo", "version": "v2"}, port),
+            ROUTE,
+        ]
+        config = lab.write("mesh.yaml", join_docs(docs))
+        check = lab.run_weft("check", config)
+        assert check.returncode == 0, check.stdout + check.stderr
+        lab.start_node("node-b", config, ca, [v1_ip, v2_ip])
+        lab.start_node("node-a", config, ca, [client_ip])
+        log_path = lab.root / "waypoint.log"
+        out = open(log_path, "wb")
+        lab._files.append(out)
+        lab._spawn([str(weft), "waypoint", "--config", str(config), "--ca-dir", str(ca.dir), "--workload",
+                    "demo/waypoint", "--threads", "2"], stdout=out, stderr=subprocess.STDOUT)
+        log = LogFile(log_path)
+        log.wait_for("listening", addr=f"[IPv4]{waypoint_ip}:15008", timeout=STARTUP_TIMEOUT)
+        yield WaypointMesh(lab, client_ip, log)
+    finally:
+        lab.close()
+
+
+def test_path_and_header_routing_to_two_versions(mesh: WaypointMesh):
+    c = mesh.connect()
+    try:
+        r = c.request("/v2/items")
+        assert r.status == 200 and r.json()["server"] == "v2" and r.json()["path"] == "/v2/items", r
+        for _ in range(5):
+            r = c.request("/api/x", {"x-version": "v1"})
+            assert r.status == 200 and r.json()["server"] == "v1", r
+    finally:
+        c.close()
+    # The waypoint logged each request with its route and upstream.
+    lines = mesh.waypoint_log.wait_for("request complete", count=6)
+    assert any(l["route"] == "demo/echo rule 0" and l["status"] == "200" for l in lines), [l.raw for l in lines]
+
+
+def test_weighted_split_90_10_over_1000_requests(mesh: WaypointMesh):
+    served = Counter()
+    conns = [mesh.connect() for _ in range(4)]
+    try:
+        for i in range(1000):
+            r = conns[i % 4].request("/api/split")
+            assert r.status == 200, r
+            served[r.json()["server"]] += 1
+    finally:
+        for c in conns:
+            c.close()
+    share = served["v1"] / 1000
+    assert abs(share - 0.90) <= 0.03, served
+
+
+def test_header_modification_both_ways_and_request_id(mesh: WaypointMesh):
+    c = mesh.connect()
+    try:
+        r = c.request("/api/h", {"x-remove-me": "1", "x-keep": "yes"})
+    finally:
+        c.close()
+    seen = r.json()["headers"]
+    assert seen["x-added"] == "by-route" and "x-remove-me" not in seen and seen["x-keep"] == "yes", seen
+    assert len(seen["x-request-id"]) == 36, seen
+    assert r.headers["x-route"] == "api", r.headers
+
+
+def test_redirect_missing_backend_no_route_and_timeout(mesh: WaypointMesh):
+    c = mesh.connect()
+    try:
+        r = c.request("/old")
+        assert r.status == 301 and r.headers["location"].endswith("/new"), r
+        r = c.request("/missing/x")
+        assert r.status == 500, r
+        r = c.request("/nothing-matches")
+        assert r.status == 404, r
+        # The route's 300 ms request timeout against a backend that takes 2 s.
+        r = c.request("/sleep/2000")
+        assert r.status == 504, r
+        # Other routes are unaffected.
+        r = c.request("/v2/after")
+        assert r.status == 200 and r.json()["server"] == "v2", r
+    except (socket.timeout, AssertionError):
+        print(mesh.waypoint_log.text()[-3000:])
+        raise
+    finally:
+        c.close()
+    flags = {l["status"]: l["response_flags"] for l in mesh.waypoint_log.find("request complete")}
+    assert flags.get("404") == "NR" and flags.get("504") == "UT", flags

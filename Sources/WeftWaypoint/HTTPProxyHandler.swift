@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+import NIOCore
+import NIOHTTP1
+import WeftModel
+import WeftRoute
+
+/// The waypoint's HTTP/1.1 proxy for one terminated HBONE stream (a client connection to `service:port`):
+/// routes each request with the Service port's HTTPRoutes, opens an HBONE stream to an endpoint of the chosen
+/// backend, and relays the request and the response. Requests on one connection are handled one at a time
+/// (NIO's pipelining handler in front queues the next).
+///
+/// Answers of its own: 404 no route, 500 invalid backend or unsupported filter, 503 no endpoint or every
+/// endpoint refused, 504 when the route's request timeout passes, 3xx for a redirect rule.
+final class HTTPProxyHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// What the handler needs from the waypoint.
+    struct Environment: Sendable {
+        var state: @Sendable () -> WaypointState
+        var upstreams: WaypointUpstreams
+        /// The Service and port the client addressed (from the CONNECT authority).
+        var service: MeshService
+        var port: UInt16
+        var record: @Sendable (RequestRecord) -> Void
+    }
+
+    private enum State {
+        case idle
+        /// Waiting for the upstream stream; request parts that arrive meanwhile are kept.
+        case connecting(head: HTTPRequestHead, pending: [HTTPClientRequestPart], ended: Bool)
+        case forwarding(upstream: any Channel, ended: Bool)
+        /// Answered locally (404, 503 …): the rest of the request is read and dropped.
+        case discarding
+    }
+
+    private let environment: Environment
+    private var state = State.idle
+    private var record = RequestRecord()
+    private var timeout: Scheduled<Void>?
+    private var selection: RouteSelection?
+    private var responded = false
+
+    init(environment: Environment) {
+        self.environment = environment
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            begin(head: head, context: context)
+        case .body(let body):
+            record.requestBytes += body.readableBytes
+            switch state {
+            case .connecting(let head, var pending, let ended):
+                pending.append(.body(.byteBuffer(body)))
+                state = .connecting(head: head, pending: pending, ended: ended)
+            case .forwarding(let upstream, _):
+                upstream.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+            case .idle, .discarding:
+                break
+            }
+        case .end(let trailers):
+            switch state {
+            case .connecting(let head, var pending, _):
+                pending.append(.end(trailers))
+                state = .connecting(head: head, pending: pending, ended: true)
+            case .forwarding(let upstream, _):
+                upstream.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
+                state = .forwarding(upstream: upstream, ended: true)
+            case .discarding:
+                finishLocal(context: context)
+            case .idle:
+                break
+            }
+        }
+    }
+
+    private func begin(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        record = RequestRecord(method: "\(head.method)", path: head.uri, authority: head.headers["host"].first ?? "")
+        record.requestID = head.headers["x-request-id"].first ?? RequestRecord.newRequestID()
+        responded = false
+        let waypoint = environment.state()
+        let parent = RouteParent(namespace: environment.service.namespace, name: environment.service.name, port: environment.port)
+        var request = RouteRequest(
+            method: record.method, path: head.uri, authority: record.authority,
+            headers: head.headers.map { HTTPHeaderField($0.name, $0.value) }
+        )
+        var backendService = environment.service
+        var backendPort = environment.port
+        if let table = waypoint.routes(for: parent) {
+            guard let selection = table.match(request) else {
+                return answer(404, flag: "NR", body: "no route for \(record.method) \(head.uri)\n", context: context)
+            }
+            self.selection = selection
+            record.route = "\(selection.match.route.key) rule \(selection.match.ruleIndex)"
+            switch selection.outcome {
+            case .failure(let failure):
+                return answer(500, flag: "-", body: "\(failure)\n", context: context)
+            case .redirect(let redirect):
+                return answer(
+                    redirect.statusCode, flag: "-", body: "", headers: [("location", redirect.location)], context: context
+                )
+            case .forward(let backend):
+                guard let service = waypoint.service(namespace: backend.namespace, name: backend.name) else {
+                    return answer(500, flag: "-", body: "backend \(backend) does not exist\n", context: context)
+                }
+                backendService = service
+                backendPort = backend.port ?? environment.port
+                selection.applyRequestFilters(to: &request)
+            }
+        } else {
+            selection = nil
+        }
+        var outgoing = HTTPRequestHead(version: .http1_1, method: head.method, uri: request.path)
+        for field in request.headers where !Self.hopByHop.contains(field.name.lowercased()) {
+            outgoing.headers.add(name: field.name, value: field.value)
+        }
+        if !request.authority.isEmpty { outgoing.headers.replaceOrAdd(name: "host", value: request.authority) }
+        outgoing.headers.replaceOrAdd(name: "x-request-id", value: record.requestID)
+        record.upstreamCluster = "\(backendService.namespace)/\(backendService.name):\(backendPort)"
+        state = .connecting(head: outgoing, pending: [], ended: false)
+        if let limit = selection?.timeouts?.effectiveRequest {
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            timeout = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(limit.components.seconds) * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000)) {
+                let (handler, context) = loopBound.value
+                handler.timedOut(context: context)
+            }
+        }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        environment.upstreams.open(
+            service: backendService, port: backendPort, snapshot: waypoint.snapshot, on: context.eventLoop
+        ).hop(to: context.eventLoop).whenComplete { result in
+            let (handler, context) = loopBound.value
+            handler.connected(result, context: context)
+        }
+    }
+
+    private func connected(_ result: Result<WaypointUpstreams.Upstream, any Error>, context: ChannelHandlerContext) {
+        guard case .connecting(let head, let pending, let ended) = state else {
+            if case .success(let upstream) = result { upstream.channel.close(promise: nil) }
+            return
+        }
+        switch result {
+        case .failure(let error):
+            let flag = (error as? WaypointUpstreams.Failure)?.flag ?? "UF"
+            state = ended ? .idle : .discarding
+            answer(503, flag: flag, body: "upstream connect error: \(error)\n", context: context, keepState: true)
+        case .success(let upstream):
+            record.upstreamHost = upstream.endpoint
+            let relay = UpstreamResponseRelay(downstream: NIOLoopBound((self, context), eventLoop: context.eventLoop))
+            do {
+                let sync = upstream.channel.pipeline.syncOperations
+                try sync.addHandler(HTTPRequestEncoder())
+                try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+                try sync.addHandler(relay)
+            } catch {
+                upstream.channel.close(promise: nil)
+                answer(503, flag: "UF", body: "upstream setup failed\n", context: context)
+                return
+            }
+            state = .forwarding(upstream: upstream.channel, ended: ended)
+            upstream.channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            for part in pending { upstream.channel.write(part, promise: nil) }
+            upstream.channel.flush()
+            _ = upstream.channel.setOption(.autoRead, value: true)
+        }
+    }
+
+    // MARK: - Response (called by the relay on this loop)
+
+    func upstreamResponse(_ part: HTTPClientResponsePart, context: ChannelHandlerContext) {
+        guard case .forwarding(let upstream, let ended) = state else { return }
+        switch part {
+        case .head(var head):
+            record.status = Int(head.status.code)
+            if let selection {
+                var fields = head.headers.map { HTTPHeaderField($0.name, $0.value) }
+                selection.applyResponseFilters(to: &fields)
+                head.headers = HTTPHeaders(fields.map { ($0.name, $0.value) })
+            }
+            head.headers.remove(name: "connection")
+            head.headers.remove(name: "keep-alive")
+            responded = true
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: head.headers))), promise: nil)
+        case .body(let body):
+            record.responseBytes += body.readableBytes
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        case .end(let trailers):
+            timeout?.cancel()
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            // The state moves on before the upstream closes: its close is reported back synchronously.
+            state = ended ? .idle : .discarding
+            if ended { complete() }
+            upstream.close(promise: nil)
+        }
+    }
+
+    func upstreamClosed(context: ChannelHandlerContext) {
+        guard case .forwarding(_, let ended) = state else { return }
+        timeout?.cancel()
+        if responded {
+            // The upstream ended mid-response: the client must not take a truncated body for a complete one.
+            record.flags = "UC"
+            complete()
+            context.close(promise: nil)
+            return
+        }
+        state = ended ? .idle : .discarding
+        answer(503, flag: "UC", body: "upstream connect error or disconnect/reset before headers\n", context: context, keepState: true)
+    }
+
+    private func timedOut(context: ChannelHandlerContext) {
+        switch state {
+        case .connecting(_, _, let ended), .forwarding(_, let ended):
+            var upstream: (any Channel)?
+            if case .forwarding(let channel, _) = state { upstream = channel }
+            // The state moves on before the upstream closes: its close is reported back synchronously.
+            state = ended ? .idle : .discarding
+            defer { upstream?.close(promise: nil) }
+            if responded {
+                record.flags = "UT"
+                complete()
+                context.close(promise: nil)
+                return
+            }
+            answer(504, flag: "UT", body: "upstream request timeout\n", context: context, keepState: true)
+        case .idle, .discarding:
+            break
+        }
+    }
+
+    // MARK: - Local answers
+
+    private func answer(
+        _ status: Int, flag: String, body: String, headers: [(String, String)] = [], context: ChannelHandlerContext,
+        keepState: Bool = false
+    ) {
+        timeout?.cancel()
+        record.status = status
+        record.flags = flag
+        var fields = HTTPHeaders(headers)
+        fields.add(name: "content-length", value: "\(body.utf8.count)")
+        fields.add(name: "content-type", value: "text/plain")
+        record.responseBytes += body.utf8.count
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields))), promise: nil)
+        if !body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        responded = true
+        if !keepState { state = .discarding }
+        if case .idle = state { complete() }
+    }
+
+    private func finishLocal(context: ChannelHandlerContext) {
+        state = .idle
+        complete()
+    }
+
+    private func complete() {
+        environment.record(record)
+        record = RequestRecord()
+        selection = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timeout?.cancel()
+        if case .forwarding(let upstream, _) = state { upstream.close(promise: nil) }
+        state = .idle
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    /// Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded.
+    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "upgrade", "trailer"]
+}
+
+@available(*, unavailable)
+extension HTTPProxyHandler: Sendable {}
+
+/// The last handler of an upstream stream: hands each response part to the client's ``HTTPProxyHandler`` (same
+/// event loop).
+final class UpstreamResponseRelay: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private let downstream: NIOLoopBound<(HTTPProxyHandler, ChannelHandlerContext)>
+
+    init(downstream: NIOLoopBound<(HTTPProxyHandler, ChannelHandlerContext)>) {
+        self.downstream = downstream
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let (handler, downstreamContext) = downstream.value
+        handler.upstreamResponse(unwrapInboundIn(data), context: downstreamContext)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let (handler, downstreamContext) = downstream.value
+        handler.upstreamClosed(context: downstreamContext)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamResponseRelay: Sendable {}

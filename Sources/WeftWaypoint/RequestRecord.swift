@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+/// One request through the waypoint, for the access log and request metrics.
+public struct RequestRecord: Sendable {
+    public internal(set) var method = ""
+    public internal(set) var path = ""
+    public internal(set) var authority = ""
+    public internal(set) var requestID = ""
+    public internal(set) var route: String?
+    public internal(set) var upstreamCluster: String?
+    public internal(set) var upstreamHost: String?
+    public internal(set) var status = 0
+    /// Envoy response flags: `-`, `NR`, `UH`, `UF`, `UC`, `UT`.
+    public internal(set) var flags = "-"
+    public internal(set) var requestBytes = 0
+    public internal(set) var responseBytes = 0
+    public let started = ContinuousClock.now
+
+    /// A random UUID (version 4), as Envoy generates for `x-request-id`.
+    static func newRequestID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let hex = bytes.map { byte in
+            let digits = String(byte, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined()
+        let h = Array(hex)
+        return String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-"
+            + String(h[20..<32])
+    }
+}

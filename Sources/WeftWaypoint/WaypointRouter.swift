@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+import Logging
+import NIOCore
+import NIOHTTP1
+import WeftHBONE
+import WeftModel
+
+/// The waypoint's answer to an inbound HBONE CONNECT: the `:authority` must be a Service `VIP:port` (the node
+/// sends service traffic here with the original destination); an HTTP port is terminated here and served by
+/// ``HTTPProxyHandler``. Anything else is refused (TCP ports through the waypoint are not supported yet).
+public struct WaypointRouter: HBONEInboundRouter {
+    let state: @Sendable () -> WaypointState
+    let upstreams: WaypointUpstreams
+    let logger: Logger
+    let record: @Sendable (RequestRecord) -> Void
+
+    /// - Parameters:
+    ///   - state: The configuration in force (read per stream and per request, so reloads apply at once).
+    ///   - upstreams: Opens the HBONE streams to endpoints.
+    ///   - record: Called once per finished request (access log, metrics).
+    public init(
+        state: @escaping @Sendable () -> WaypointState, upstreams: WaypointUpstreams, logger: Logger,
+        record: @escaping @Sendable (RequestRecord) -> Void
+    ) {
+        self.state = state
+        self.upstreams = upstreams
+        self.logger = logger
+        self.record = record
+    }
+
+    public func route(_ request: HBONERequest, from peer: HBONEPeer) -> HBONEInboundDecision {
+        let waypoint = state()
+        guard let (service, port) = waypoint.service(at: request.authority) else {
+            return .reject(status: 400, reason: "\(request.authority) is not a Service VIP:port this waypoint serves")
+        }
+        guard port.resolvedAppProtocol == .http else {
+            return .reject(
+                status: 501,
+                reason: "port \(port.port) of \(service.namespace)/\(service.name) is \(port.resolvedAppProtocol.rawValue); "
+                    + "this waypoint serves HTTP/1.1 ports only so far"
+            )
+        }
+        let environment = HTTPProxyHandler.Environment(
+            state: state, upstreams: upstreams, service: service, port: port.port, record: record
+        )
+        return .terminate { channel in
+            let sync = channel.pipeline.syncOperations
+            try sync.configureHTTPServerPipeline(withErrorHandling: true)
+            try sync.addHandler(HTTPProxyHandler(environment: environment))
+        }
+    }
+
+    public func connect(to address: SocketAddress, for peer: HBONEPeer, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
+        eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
+    }
+
+    public func streamFinished(_ record: HBONEStreamRecord) {
+        if record.status != 200 {
+            logger.warning("waypoint stream refused", metadata: ["status": "\(record.status)", "reason": "\(record.reason ?? "-")"])
+        }
+    }
+}

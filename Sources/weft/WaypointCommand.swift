@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weft — an ambient service-mesh data plane.
+
+import ArgumentParser
+import Logging
+import WeftConfig
+import WeftIdentity
+import WeftNode
+import WeftRoute
+import WeftTelemetry
+import WeftWaypoint
+
+struct Waypoint: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a waypoint: the L7 proxy (HTTP routing) for the Services that use it."
+    )
+
+    @Option(name: .long, help: "Manifest file or directory (repeatable).")
+    var config: [String]
+
+    @Option(help: "Directory of the built-in CA (see 'weft ca init').")
+    var caDir: String
+
+    @Option(help: "The waypoint workload this process runs as, <namespace>/<name> (a Pod or WorkloadEntry of the configuration).")
+    var workload: String
+
+    @Option(help: "Log format: text or json.")
+    var logFormat: LogFormat = .text
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: "Event-loop threads (default: number of cores).")
+    var threads: Int?
+
+    func run() async throws {
+        let levels = RuntimeLogLevels(default: logLevel, accessEnabled: logLevel <= .info)
+        DaemonStartup.bootstrapLogging(format: logFormat, accessFormat: logFormat, level: logLevel, levels: levels)
+        let logger = Logger(label: "weft.waypoint")
+        let (ca, result, snapshot) = try DaemonStartup.load(caDir: caDir, paths: config, logger: logger)
+        var configuration = WaypointDaemon.Configuration(workload: workload)
+        if let threads { configuration.eventLoopThreads = threads }
+        let routes = result.routes ?? MeshRoutes()
+        let state = WaypointState(snapshot: snapshot, routeTable: { routes.httpRouteTable(for: $0) })
+        do {
+            try await WaypointDaemon(configuration: configuration, state: state, ca: ca, logger: logger).run()
+        } catch {
+            logger.critical("waypoint failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
