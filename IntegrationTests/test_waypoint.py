@@ -10,6 +10,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -175,7 +176,7 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
         out = open(log_path, "wb")
         lab._files.append(out)
         lab._spawn([str(weft), "waypoint", "--config", str(config), "--ca-dir", str(ca.dir), "--workload",
-                    "demo/waypoint", "--threads", "2"], stdout=out, stderr=subprocess.STDOUT)
+                    "demo/waypoint", "--threads", "2", "--header-timeout", "2s"], stdout=out, stderr=subprocess.STDOUT)
         log = LogFile(log_path)
         log.wait_for("listening", addr=f"[IPv4]{waypoint_ip}:15008", timeout=STARTUP_TIMEOUT)
         yield WaypointMesh(lab, client_ip, log)
@@ -247,3 +248,81 @@ def test_redirect_missing_backend_no_route_and_timeout(mesh: WaypointMesh):
         c.close()
     flags = {l["status"]: l["response_flags"] for l in mesh.waypoint_log.find("request complete")}
     assert flags.get("404") == "NR" and flags.get("504") == "UT", flags
+
+
+def raw_exchange(mesh: WaypointMesh, data: bytes, wait: float = 5.0) -> tuple[bytes, bool]:
+    """Sends raw bytes through the tunnel to the waypoint; returns what came back and whether the connection was
+    closed (FIN or reset) within `wait` seconds."""
+    s, code = socks_connect(mesh.client_ip, VIP, 80)
+    assert code == 0
+    s.settimeout(wait)
+    out = b""
+    closed = False
+    try:
+        s.sendall(data)
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            out += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        closed = True
+    except socket.timeout:
+        pass
+    finally:
+        s.close()
+    return out, closed
+
+
+def still_serving(mesh: WaypointMesh) -> None:
+    c = mesh.connect()
+    try:
+        r = c.request("/v2/still-here")
+        assert r.status == 200 and r.json()["server"] == "v2", r
+    finally:
+        c.close()
+
+
+def test_oversized_header_is_refused_and_others_are_served(mesh: WaypointMesh):
+    huge = b"GET /api/x HTTP/1.1\r\nhost: echo\r\nx-big: " + b"a" * (1 << 20) + b"\r\n\r\n"
+    out, closed = raw_exchange(mesh, huge)
+    # Refused: a 4xx (when the client reads it before the reset of its unread upload) and closed at once; never
+    # forwarded.
+    assert closed and (out == b"" or out.startswith(b"HTTP/1.1 4")), out[:200]
+    still_serving(mesh)
+
+
+def test_request_smuggling_with_conflicting_framing_is_refused(mesh: WaypointMesh):
+    smuggle = (b"POST /api/x HTTP/1.1\r\nhost: echo\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n"
+               b"0\r\n\r\nGET /v2/smuggled HTTP/1.1\r\nhost: echo\r\n\r\n")
+    out, closed = raw_exchange(mesh, smuggle)
+    assert closed and out.startswith(b"HTTP/1.1 400"), out[:300]
+    assert b"/v2/smuggled" not in out
+    still_serving(mesh)
+
+
+def test_slowloris_is_closed_and_others_are_served(mesh: WaypointMesh):
+    s, code = socks_connect(mesh.client_ip, VIP, 80)
+    assert code == 0
+    s.settimeout(1)
+    started = time.monotonic()
+    closed_after = None
+    try:
+        s.sendall(b"GET /api/slow HTTP/1.1\r\nhost: echo\r\n")
+        for i in range(40):
+            still_serving(mesh) if i == 2 else None
+            try:
+                s.sendall(b"x-drip-%d: y\r\n" % i)
+                if s.recv(1) == b"":
+                    closed_after = time.monotonic() - started
+                    break
+            except socket.timeout:
+                continue
+            except (ConnectionResetError, BrokenPipeError):
+                closed_after = time.monotonic() - started
+                break
+    finally:
+        s.close()
+    assert closed_after is not None and closed_after < 8, closed_after
+    still_serving(mesh)

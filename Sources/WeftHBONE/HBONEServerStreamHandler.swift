@@ -166,7 +166,7 @@ final class HBONEServerStreamHandler: ChannelInboundHandler, RemovableChannelHan
         let record = HBONEStreamRecord(peer: peer, request: request, status: 200, started: started)
         do {
             context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: [":status": "200"]))), promise: nil)
-            try context.pipeline.syncOperations.addHandler(HBONEStreamCodec(), position: .after(self))
+            try context.pipeline.syncOperations.addHandler(HBONEStreamCodec(gracefulClose: true), position: .after(self))
             try configure(context.channel)
             router.streamEstablished(record)
             let router = self.router

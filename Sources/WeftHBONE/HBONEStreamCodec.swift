@@ -9,6 +9,7 @@ import NIOHTTP2
 /// Inbound DATA becomes `ByteBuffer`s; END_STREAM becomes `ChannelEvent.inputClosed`. Outbound `ByteBuffer`s
 /// become DATA frames; `close(mode: .output)` sends an empty DATA frame with END_STREAM (the FIN of the tunnel).
 /// The stream channel closes by itself once END_STREAM has gone both ways.
+/// With `gracefulClose`, `close(mode: .all)` first ends the output (END_STREAM after pending writes).
 public final class HBONEStreamCodec: ChannelDuplexHandler {
     public typealias InboundIn = HTTP2Frame.FramePayload
     public typealias InboundOut = ByteBuffer
@@ -17,8 +18,13 @@ public final class HBONEStreamCodec: ChannelDuplexHandler {
 
     private var outputClosed = false
     private var inputClosed = false
+    /// With `true`, a full close sends END_STREAM after what was written before it resets the stream (for a stream
+    /// terminated here, such as the waypoint's HTTP server, whose last response must arrive whole).
+    private let gracefulClose: Bool
 
-    public init() {}
+    public init(gracefulClose: Bool = false) {
+        self.gracefulClose = gracefulClose
+    }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -49,7 +55,18 @@ public final class HBONEStreamCodec: ChannelDuplexHandler {
 
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         guard mode == .output else {
-            context.close(mode: mode, promise: promise)
+            guard gracefulClose, mode == .all, !outputClosed, context.channel.isActive else {
+                context.close(mode: mode, promise: promise)
+                return
+            }
+            // What was written goes out with END_STREAM first, so the peer sees a complete answer; only then is
+            // the stream reset (if the peer has not finished sending).
+            outputClosed = true
+            let frame = HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true))
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in
+                loopBound.value.close(mode: .all, promise: promise)
+            }
             return
         }
         guard !outputClosed else {

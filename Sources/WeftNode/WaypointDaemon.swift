@@ -27,6 +27,8 @@ public struct WaypointDaemon: Sendable {
         public var hbonePort: UInt16 = 15008
         public var hbone = HBONEConfiguration()
         public var eventLoopThreads: Int = System.coreCount
+        /// How long an HTTP connection may wait for a complete request head (idle keep-alive or slow headers).
+        public var headerTimeout: TimeAmount = .seconds(60)
 
         public init(workload: String) {
             self.workload = workload
@@ -77,7 +79,7 @@ public struct WaypointDaemon: Sendable {
         let upstreams = WaypointUpstreams(pool: pool, identity: identity, hbonePort: configuration.hbonePort)
         let stateBox = NIOLockedValueBox(state)
         let accessLog = Logger(label: RuntimeLogLevels.accessLabel)
-        let router = WaypointRouter(
+        var router = WaypointRouter(
             state: { stateBox.withLockedValue { $0 } }, upstreams: upstreams, logger: logger,
             record: { record in
                 accessLog.info(
@@ -93,6 +95,8 @@ public struct WaypointDaemon: Sendable {
                 )
             }
         )
+        router.headerTimeout = configuration.headerTimeout
+        let inbound = router
         let contexts = TLSContextCache(identities: identities, keyExchange: configuration.hbone.keyExchange)
         let tracker = ConnectionTracker()
         var services: [any Service] = [CertificateRotationService(identities: identities, logger: logger)]
@@ -106,7 +110,7 @@ public struct WaypointDaemon: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         try HBONEServer.configure(
                             channel: channel, context: try contexts.serverContext(for: identity), verifier: verifier,
-                            router: router, configuration: hbone, logger: logger
+                            router: inbound, configuration: hbone, logger: logger
                         )
                         tracker.trackTransport(channel)
                     }

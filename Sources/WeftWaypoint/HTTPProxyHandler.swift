@@ -25,6 +25,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         var service: MeshService
         var port: UInt16
         var record: @Sendable (RequestRecord) -> Void
+        /// How long a connection may sit without a complete request head: idle keep-alive, or a client sending
+        /// its headers too slowly (slowloris). The connection is closed when it passes.
+        var headerTimeout: TimeAmount = .seconds(60)
     }
 
     private enum State {
@@ -42,14 +45,36 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var timeout: Scheduled<Void>?
     private var selection: RouteSelection?
     private var responded = false
+    private var headerDeadline: Scheduled<Void>?
+    private var currentContext: ChannelHandlerContext?
 
     init(environment: Environment) {
         self.environment = environment
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        currentContext = context
+        armHeaderDeadline(context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        headerDeadline?.cancel()
+        currentContext = nil
+    }
+
+    /// Closes the connection unless a request head arrives in time.
+    private func armHeaderDeadline(context: ChannelHandlerContext) {
+        headerDeadline?.cancel()
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        headerDeadline = context.eventLoop.scheduleTask(in: environment.headerTimeout) {
+            loopBound.value.close(promise: nil)
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            headerDeadline?.cancel()
             begin(head: head, context: context)
         case .body(let body):
             record.requestBytes += body.readableBytes
@@ -264,10 +289,12 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         environment.record(record)
         record = RequestRecord()
         selection = nil
+        if let context = currentContext { armHeaderDeadline(context: context) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         timeout?.cancel()
+        headerDeadline?.cancel()
         if case .forwarding(let upstream, _) = state { upstream.close(promise: nil) }
         state = .idle
         context.fireChannelInactive()

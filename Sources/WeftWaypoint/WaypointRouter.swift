@@ -15,6 +15,8 @@ public struct WaypointRouter: HBONEInboundRouter {
     let upstreams: WaypointUpstreams
     let logger: Logger
     let record: @Sendable (RequestRecord) -> Void
+    /// See ``HTTPProxyHandler/Environment/headerTimeout``.
+    public var headerTimeout: TimeAmount = .seconds(60)
 
     /// - Parameters:
     ///   - state: The configuration in force (read per stream and per request, so reloads apply at once).
@@ -43,7 +45,8 @@ public struct WaypointRouter: HBONEInboundRouter {
             )
         }
         let environment = HTTPProxyHandler.Environment(
-            state: state, upstreams: upstreams, service: service, port: port.port, record: record
+            state: state, upstreams: upstreams, service: service, port: port.port, record: record,
+            headerTimeout: headerTimeout
         )
         return .terminate { channel in
             let sync = channel.pipeline.syncOperations

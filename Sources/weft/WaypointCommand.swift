@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Logging
+import NIOCore
 import WeftConfig
 import WeftIdentity
 import WeftNode
@@ -33,6 +34,9 @@ struct Waypoint: AsyncParsableCommand {
     @Option(help: "Event-loop threads (default: number of cores).")
     var threads: Int?
 
+    @Option(help: "How long an HTTP connection may go without a complete request head (idle, or slow headers) before it is closed.")
+    var headerTimeout: DurationArgument = DurationArgument(argument: "60s")!
+
     func run() async throws {
         let levels = RuntimeLogLevels(default: logLevel, accessEnabled: logLevel <= .info)
         DaemonStartup.bootstrapLogging(format: logFormat, accessFormat: logFormat, level: logLevel, levels: levels)
@@ -40,6 +44,7 @@ struct Waypoint: AsyncParsableCommand {
         let (ca, result, snapshot) = try DaemonStartup.load(caDir: caDir, paths: config, logger: logger)
         var configuration = WaypointDaemon.Configuration(workload: workload)
         if let threads { configuration.eventLoopThreads = threads }
+        configuration.headerTimeout = .milliseconds(Int64(headerTimeout.seconds * 1000))
         let routes = result.routes ?? MeshRoutes()
         let state = WaypointState(snapshot: snapshot, routeTable: { routes.httpRouteTable(for: $0) })
         do {
