@@ -73,6 +73,9 @@ spec:
       requestRedirect: {path: {type: ReplaceFullPath, replaceFullPath: /new}, statusCode: 301}
   - matches: [{path: {type: PathPrefix, value: /missing}}]
     backendRefs: [{name: nope, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /flaky}}]
+    retry: {codes: [503], attempts: 3, backoff: 10ms}
+    backendRefs: [{name: echo-v1, port: 80}]
   - matches: [{path: {type: PathPrefix, value: /sleep}}]
     timeouts: {request: 300ms}
     backendRefs: [{name: echo-v1, port: 80}]
@@ -326,3 +329,18 @@ def test_slowloris_is_closed_and_others_are_served(mesh: WaypointMesh):
         s.close()
     assert closed_after is not None and closed_after < 8, closed_after
     still_serving(mesh)
+
+
+def test_retries_turn_a_backend_that_fails_twice_into_a_200(mesh: WaypointMesh):
+    c = mesh.connect()
+    try:
+        r = c.request("/flaky/twice/2")
+        assert r.status == 200 and r.json()["server"] == "v1", r
+        # Failing more often than the 3 attempts allow: the backend's last 503 reaches the client (flag URX).
+        r = c.request("/flaky/always/10")
+        assert r.status == 503, r
+    finally:
+        c.close()
+    done = {l["path"]: l for l in mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["path"].startswith("/flaky"), count=2)}
+    assert done["/flaky/twice/2"]["retries"] == "2" and done["/flaky/twice/2"]["status"] == "200", done
+    assert done["/flaky/always/10"]["retries"] == "3" and done["/flaky/always/10"]["response_flags"] == "URX", done

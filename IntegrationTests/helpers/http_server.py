@@ -6,7 +6,8 @@ Usage: http_server.py --host 127.0.18.3 [--port 0] --name v1
 Prints ``READY <port>`` on stdout. Every request is answered 200 with a JSON body naming the server, the
 method, the path and the request headers it received (so a test sees what the waypoint forwarded), plus the
 response header ``x-served-by: <name>``. Paths starting with ``/status/<code>`` answer that status; ``/sleep/<ms>``
-waits first. Keep-alive is supported. Runs until killed.
+waits first; ``/flaky/<key>/<n>`` answers 503 to the first n requests for that key, then 200. Keep-alive is
+supported. Runs until killed.
 """
 
 import argparse
@@ -14,8 +15,13 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+FLAKY: dict[str, int] = {}
+LOCK = threading.Lock()
 
 
 def make_handler(name: str):
@@ -32,6 +38,11 @@ def make_handler(name: str):
             parts = self.path.split("/")
             if len(parts) > 2 and parts[1] == "status" and parts[2].isdigit():
                 status = int(parts[2])
+            if len(parts) > 3 and parts[1] == "flaky" and parts[3].isdigit():
+                with LOCK:
+                    FLAKY[parts[2]] = FLAKY.get(parts[2], 0) + 1
+                    if FLAKY[parts[2]] <= int(parts[3]):
+                        status = 503
             if len(parts) > 2 and parts[1] == "sleep" and parts[2].isdigit():
                 time.sleep(int(parts[2]) / 1000)
             body = json.dumps({

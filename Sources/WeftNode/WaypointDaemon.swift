@@ -90,6 +90,7 @@ public struct WaypointDaemon: Sendable {
                         "request_id": "\(record.requestID)", "route": "\(record.route ?? "-")",
                         "upstream_cluster": "\(record.upstreamCluster ?? "-")", "upstream_host": "\(record.upstreamHost ?? "-")",
                         "bytes_received": "\(record.requestBytes)", "bytes_sent": "\(record.responseBytes)",
+                        "retries": "\(record.retries)",
                         "duration": "\((ContinuousClock.now - record.started).components.seconds * 1000 + (ContinuousClock.now - record.started).components.attoseconds / 1_000_000_000_000_000)ms",
                     ]
                 )

@@ -47,6 +47,13 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var responded = false
     private var headerDeadline: Scheduled<Void>?
     private var currentContext: ChannelHandlerContext?
+    /// The request as sent upstream, kept for retries while it fits ``replayLimit``.
+    private var replay: (head: HTTPRequestHead, parts: [HTTPClientRequestPart], bytes: Int, complete: Bool)?
+    private var backend: (service: MeshService, port: UInt16, snapshot: MeshSnapshot)?
+    private var retriesLeft = 0
+    private var retryCount = 0
+    /// Request bodies up to this size are kept so the request can be retried; past it, no retry happens.
+    static let replayLimit = 64 * 1024
 
     init(environment: Environment) {
         self.environment = environment
@@ -78,6 +85,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             begin(head: head, context: context)
         case .body(let body):
             record.requestBytes += body.readableBytes
+            keepForReplay(.body(.byteBuffer(body)), size: body.readableBytes)
             switch state {
             case .connecting(let head, var pending, let ended):
                 pending.append(.body(.byteBuffer(body)))
@@ -88,6 +96,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 break
             }
         case .end(let trailers):
+            keepForReplay(.end(trailers), size: 0)
+            replay?.complete = true
             switch state {
             case .connecting(let head, var pending, _):
                 pending.append(.end(trailers))
@@ -146,21 +156,75 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         if !request.authority.isEmpty { outgoing.headers.replaceOrAdd(name: "host", value: request.authority) }
         outgoing.headers.replaceOrAdd(name: "x-request-id", value: record.requestID)
         record.upstreamCluster = "\(backendService.namespace)/\(backendService.name):\(backendPort)"
-        state = .connecting(head: outgoing, pending: [], ended: false)
+        replay = (outgoing, [], 0, false)
+        backend = (backendService, backendPort, waypoint.snapshot)
+        retriesLeft = selection?.retry?.effectiveAttempts ?? 0
+        retryCount = 0
         if let limit = selection?.timeouts?.effectiveRequest {
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            timeout = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(limit.components.seconds) * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000)) {
+            timeout = context.eventLoop.scheduleTask(in: Self.timeAmount(limit)) {
                 let (handler, context) = loopBound.value
                 handler.timedOut(context: context)
             }
         }
+        state = .connecting(head: outgoing, pending: [], ended: false)
+        openUpstream(context: context)
+    }
+
+    private func openUpstream(context: ChannelHandlerContext) {
+        guard let backend else { return }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         environment.upstreams.open(
-            service: backendService, port: backendPort, snapshot: waypoint.snapshot, on: context.eventLoop
+            service: backend.service, port: backend.port, snapshot: backend.snapshot, on: context.eventLoop
         ).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
             handler.connected(result, context: context)
         }
+    }
+
+    private func keepForReplay(_ part: HTTPClientRequestPart, size: Int) {
+        guard var kept = replay else { return }
+        kept.bytes += size
+        guard kept.bytes <= Self.replayLimit else {
+            replay = nil  // too large to replay: this request is not retried
+            return
+        }
+        kept.parts.append(part)
+        replay = kept
+    }
+
+    /// Whether the current request may be tried again: the rule has a retry policy with attempts left, the
+    /// client's request is complete and was small enough to keep, and nothing was sent to the client yet.
+    private var canRetry: Bool {
+        retriesLeft > 0 && !responded && (replay?.complete ?? false)
+    }
+
+    /// Tries the request again after the rule's back-off (Envoy's default: jittered from 25 ms), possibly on
+    /// another endpoint.
+    private func retry(context: ChannelHandlerContext) {
+        guard let kept = replay else { return }
+        retriesLeft -= 1
+        retryCount += 1
+        record.retries = retryCount
+        state = .connecting(head: kept.head, pending: kept.parts, ended: true)
+        let wait: TimeAmount
+        if let backoff = selection?.retry?.backoff {
+            wait = Self.timeAmount(backoff)  // Gateway API: the minimum wait between attempts
+        } else {
+            // Envoy: fully jittered exponential back-off, 25 ms base, capped at 250 ms.
+            let ceiling = min(TimeAmount.milliseconds(25).nanoseconds << Int64(min(retryCount - 1, 4)), TimeAmount.milliseconds(250).nanoseconds)
+            wait = .nanoseconds(Int64.random(in: 0...ceiling))
+        }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: wait) {
+            let (handler, context) = loopBound.value
+            guard case .connecting = handler.state else { return }
+            handler.openUpstream(context: context)
+        }
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     private func connected(_ result: Result<WaypointUpstreams.Upstream, any Error>, context: ChannelHandlerContext) {
@@ -170,6 +234,10 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
         switch result {
         case .failure(let error):
+            if canRetry {
+                retry(context: context)
+                return
+            }
             let flag = (error as? WaypointUpstreams.Failure)?.flag ?? "UF"
             state = ended ? .idle : .discarding
             answer(503, flag: flag, body: "upstream connect error: \(error)\n", context: context, keepState: true)
@@ -196,11 +264,21 @@ final class HTTPProxyHandler: ChannelInboundHandler {
 
     // MARK: - Response (called by the relay on this loop)
 
-    func upstreamResponse(_ part: HTTPClientResponsePart, context: ChannelHandlerContext) {
-        guard case .forwarding(let upstream, let ended) = state else { return }
+    func upstreamResponse(_ part: HTTPClientResponsePart, from channel: any Channel, context: ChannelHandlerContext) {
+        // Parts of an abandoned attempt (retried, timed out) are ignored.
+        guard case .forwarding(let upstream, let ended) = state, upstream === channel else { return }
         switch part {
         case .head(var head):
             record.status = Int(head.status.code)
+            if selection?.retry?.retries(status: record.status) == true {
+                if canRetry {
+                    // Retried: this answer is dropped; the upstream is closed after the state moved on.
+                    retry(context: context)
+                    upstream.close(promise: nil)
+                    return
+                }
+                if retryCount > 0 { record.flags = "URX" }  // retries exhausted: the last answer goes to the client
+            }
             if let selection {
                 var fields = head.headers.map { HTTPHeaderField($0.name, $0.value) }
                 selection.applyResponseFilters(to: &fields)
@@ -223,8 +301,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
     }
 
-    func upstreamClosed(context: ChannelHandlerContext) {
-        guard case .forwarding(_, let ended) = state else { return }
+    func upstreamClosed(_ channel: any Channel, context: ChannelHandlerContext) {
+        guard case .forwarding(let upstream, let ended) = state, upstream === channel else { return }
         timeout?.cancel()
         if responded {
             // The upstream ended mid-response: the client must not take a truncated body for a complete one.
@@ -324,12 +402,12 @@ final class UpstreamResponseRelay: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let (handler, downstreamContext) = downstream.value
-        handler.upstreamResponse(unwrapInboundIn(data), context: downstreamContext)
+        handler.upstreamResponse(unwrapInboundIn(data), from: context.channel, context: downstreamContext)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         let (handler, downstreamContext) = downstream.value
-        handler.upstreamClosed(context: downstreamContext)
+        handler.upstreamClosed(context.channel, context: downstreamContext)
         context.fireChannelInactive()
     }
 

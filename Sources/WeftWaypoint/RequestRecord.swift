@@ -15,6 +15,8 @@ public struct RequestRecord: Sendable {
     public internal(set) var flags = "-"
     public internal(set) var requestBytes = 0
     public internal(set) var responseBytes = 0
+    /// How many times the request was tried again.
+    public internal(set) var retries = 0
     public let started = ContinuousClock.now
 
     /// A random UUID (version 4), as Envoy generates for `x-request-id`.
