@@ -134,6 +134,7 @@ class WaypointMesh:
     lab: Lab
     client_ip: str
     waypoint_log: LogFile
+    waypoint_ip: str
 
     def connect(self) -> HTTPConnection:
         return HTTPConnection(self.client_ip, VIP)
@@ -179,10 +180,11 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
         out = open(log_path, "wb")
         lab._files.append(out)
         lab._spawn([str(weft), "waypoint", "--config", str(config), "--ca-dir", str(ca.dir), "--workload",
-                    "demo/waypoint", "--threads", "2", "--header-timeout", "2s"], stdout=out, stderr=subprocess.STDOUT)
+                    "demo/waypoint", "--threads", "2", "--header-timeout", "2s",
+                    "--metrics-address", f"{waypoint_ip}:15020", "--readiness-address", f"{waypoint_ip}:15021"], stdout=out, stderr=subprocess.STDOUT)
         log = LogFile(log_path)
         log.wait_for("listening", addr=f"[IPv4]{waypoint_ip}:15008", timeout=STARTUP_TIMEOUT)
-        yield WaypointMesh(lab, client_ip, log)
+        yield WaypointMesh(lab, client_ip, log, waypoint_ip)
     finally:
         lab.close()
 
@@ -344,3 +346,43 @@ def test_retries_turn_a_backend_that_fails_twice_into_a_200(mesh: WaypointMesh):
     done = {l["path"]: l for l in mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["path"].startswith("/flaky"), count=2)}
     assert done["/flaky/twice/2"]["retries"] == "2" and done["/flaky/twice/2"]["status"] == "200", done
     assert done["/flaky/always/10"]["retries"] == "3" and done["/flaky/always/10"]["response_flags"] == "URX", done
+
+
+def scrape(ip: str) -> str:
+    import urllib.request
+    with urllib.request.urlopen(f"http://{ip}:15020/metrics", timeout=10) as r:
+        return r.read().decode()
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_request_metrics_match_the_traffic(mesh: WaypointMesh):
+    import urllib.request
+    with urllib.request.urlopen(f"http://{mesh.waypoint_ip}:15021/healthz/ready", timeout=10) as r:
+        assert r.read() == b"ready\n"
+    ok = dict(reporter="waypoint", source_principal="spiffe://cluster.local/ns/demo/sa/client",
+              source_workload="client", destination_service="echo-v2.demo.svc.cluster.local",
+              destination_service_name="echo-v2", destination_workload="echo-v2", response_code="200",
+              response_flags="-", request_protocol="http", connection_security_policy="mutual_tls")
+    nr = dict(reporter="waypoint", response_code="404", response_flags="NR")
+    before = scrape(mesh.waypoint_ip)
+    c = mesh.connect()
+    try:
+        for _ in range(3):
+            assert c.request("/v2/metrics").status == 200
+        assert c.request("/no-route-here").status == 404
+    finally:
+        c.close()
+    mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["path"] == "/no-route-here")
+    after = scrape(mesh.waypoint_ip)
+    assert metric(after, "istio_requests_total", **ok) - metric(before, "istio_requests_total", **ok) == 3, after[-3000:]
+    assert metric(after, "istio_requests_total", **nr) - metric(before, "istio_requests_total", **nr) == 1
+    assert metric(after, "istio_request_duration_milliseconds_count", **ok) - \
+        metric(before, "istio_request_duration_milliseconds_count", **ok) == 3
+    assert metric(after, "istio_response_bytes_sum", **ok) > metric(before, "istio_response_bytes_sum", **ok)

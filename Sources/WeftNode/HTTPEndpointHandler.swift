@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Weft — an ambient service-mesh data plane.
 
+import Logging
 import NIOCore
 import NIOHTTP1
+import WeftModel
 
 /// A request to one of the node's small HTTP servers (admin, metrics, readiness).
 public struct EndpointRequest: Sendable {
@@ -138,3 +140,23 @@ final class HTTPEndpointHandler: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension HTTPEndpointHandler: Sendable {}
+
+extension HTTPEndpointHandler {
+    /// A listener serving `respond` over HTTP/1.1 on `address`; it does not share its port (no SO_REUSEPORT), so a
+    /// clash fails at start.
+    static func listener(
+        name: String, address: HostPort, group: any EventLoopGroup, logger: Logger, respond: @escaping Responder
+    ) -> ListenerService {
+        let socketAddress = try! SocketAddress(ipAddress: "\(address.ip)", port: Int(address.port))
+        return ListenerService(
+            name: name, address: socketAddress, group: group, logger: logger, halfClosure: false, reusePort: false
+        ) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let sync = channel.pipeline.syncOperations
+                try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                try sync.addHandler(IdleStateHandler(readTimeout: .seconds(30)))
+                try sync.addHandler(HTTPEndpointHandler(respond: respond))
+            }
+        }
+    }
+}

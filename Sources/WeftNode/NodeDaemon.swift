@@ -167,20 +167,7 @@ public struct NodeDaemon: Sendable {
             ("admin", configuration.adminAddress, { await endpoints.admin($0) }),
         ]
         return servers.compactMap { name, address, responder in
-            guard let address, let socketAddress = try? SocketAddress(ipAddress: "\(address.ip)", port: Int(address.port)) else {
-                return nil
-            }
-            return ListenerService(
-                name: name, address: socketAddress, group: context.group, logger: logger, halfClosure: false,
-                reusePort: false
-            ) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(30)))
-                    try sync.addHandler(HTTPEndpointHandler(respond: responder))
-                }
-            }
+            address.map { HTTPEndpointHandler.listener(name: name, address: $0, group: context.group, logger: logger, respond: responder) }
         }
     }
 

@@ -48,14 +48,10 @@ enum TrafficReports {
     /// An inbound HBONE stream to a local workload.
     static func inbound(_ record: HBONEStreamRecord, snapshot: MeshSnapshot, cluster: String) -> ConnectionReport {
         let peerAddress = record.peer.remoteAddress
-        let peerIP = peerAddress?.ipAddress.flatMap { IPAddress($0) }
-        // The caller is named from the configuration only when its address and certificate agree.
-        let source: TrafficPeer
-        if let peerIP, let workload = snapshot.workloadsByIP[peerIP], snapshot.identity(of: workload) == record.peer.identity {
-            source = .workload(workload, identity: record.peer.identity, cluster: cluster, address: peerAddress.map(Self.format))
-        } else {
-            source = .identity(record.peer.identity, address: peerAddress.map(Self.format))
-        }
+        let source = caller(
+            identity: record.peer.identity, ip: peerAddress?.ipAddress.flatMap { IPAddress($0) },
+            address: peerAddress.map(Self.format), snapshot: snapshot, cluster: cluster
+        )
         var destination = TrafficPeer.address(record.request.map { "\($0.authority)" })
         if let authority = record.request?.authority, let workload = snapshot.workloadsByIP[authority.ip] {
             destination = .workload(
@@ -89,6 +85,17 @@ enum TrafficReports {
             destinationPort: destination.port,
             security: .none
         )
+    }
+
+    /// An mTLS caller, named from the configuration only when its address and certificate agree; otherwise only by
+    /// its identity.
+    static func caller(
+        identity: SPIFFEID, ip: IPAddress?, address: String?, snapshot: MeshSnapshot, cluster: String
+    ) -> TrafficPeer {
+        if let ip, let workload = snapshot.workloadsByIP[ip], snapshot.identity(of: workload) == identity {
+            return .workload(workload, identity: identity, cluster: cluster, address: address)
+        }
+        return .identity(identity, address: address)
     }
 
     static func service(_ service: MeshService) -> TrafficService {

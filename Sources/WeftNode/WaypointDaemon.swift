@@ -4,7 +4,9 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import NIOPosix
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 import WeftHBONE
@@ -29,6 +31,10 @@ public struct WaypointDaemon: Sendable {
         public var eventLoopThreads: Int = System.coreCount
         /// How long an HTTP connection may wait for a complete request head (idle keep-alive or slow headers).
         public var headerTimeout: TimeAmount = .seconds(60)
+        /// Prometheus metrics (`/metrics`); `nil`: off.
+        public var metricsAddress: HostPort? = HostPort(ip: .v4(0), port: 15020)
+        /// Readiness (`/healthz/ready`); `nil`: off.
+        public var readinessAddress: HostPort? = HostPort(ip: .v4(0), port: 15021)
 
         public init(workload: String) {
             self.workload = workload
@@ -50,6 +56,25 @@ public struct WaypointDaemon: Sendable {
         self.state = state
         self.ca = ca
         self.logger = logger
+    }
+
+    /// The request-metrics sample of a finished request: the caller from its mTLS identity (and address), the
+    /// destination from the endpoint that answered.
+    static func sample(_ record: RequestRecord, snapshot: MeshSnapshot, milliseconds: Double) -> RequestMetrics.Sample {
+        let cluster = "Kubernetes"
+        let source =
+            record.peerIdentity.map {
+                TrafficReports.caller(identity: $0, ip: record.peerIP, address: nil, snapshot: snapshot, cluster: cluster)
+            } ?? TrafficPeer()
+        var destination = TrafficPeer()
+        if let ip = record.upstreamIP, let workload = snapshot.workloadsByIP[ip] {
+            destination = .workload(workload, identity: snapshot.identity(of: workload), cluster: cluster, address: nil)
+        }
+        return RequestMetrics.Sample(
+            source: source, destination: destination, service: record.backendService.map(TrafficReports.service),
+            responseCode: record.status, responseFlags: record.flags, durationMilliseconds: milliseconds,
+            requestBytes: record.requestBytes, responseBytes: record.responseBytes
+        )
     }
 
     /// The workload this process serves as.
@@ -79,9 +104,19 @@ public struct WaypointDaemon: Sendable {
         let upstreams = WaypointUpstreams(pool: pool, identity: identity, hbonePort: configuration.hbonePort)
         let stateBox = NIOLockedValueBox(state)
         let accessLog = Logger(label: RuntimeLogLevels.accessLabel)
+        let registry = PrometheusCollectorRegistry()
+        let requestMetrics = RequestMetrics(registry: registry)
+        let readiness = Readiness()
+        readiness.configurationLoaded()
+        readiness.certificatesIssued()
+        readiness.podsReconciled()
         var router = WaypointRouter(
             state: { stateBox.withLockedValue { $0 } }, upstreams: upstreams, logger: logger,
             record: { record in
+                let elapsed = ContinuousClock.now - record.started
+                let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                let snapshot = stateBox.withLockedValue { $0.snapshot }
+                requestMetrics.record(Self.sample(record, snapshot: snapshot, milliseconds: milliseconds))
                 accessLog.info(
                     "request complete",
                     metadata: [
@@ -90,8 +125,8 @@ public struct WaypointDaemon: Sendable {
                         "request_id": "\(record.requestID)", "route": "\(record.route ?? "-")",
                         "upstream_cluster": "\(record.upstreamCluster ?? "-")", "upstream_host": "\(record.upstreamHost ?? "-")",
                         "bytes_received": "\(record.requestBytes)", "bytes_sent": "\(record.responseBytes)",
-                        "retries": "\(record.retries)",
-                        "duration": "\((ContinuousClock.now - record.started).components.seconds * 1000 + (ContinuousClock.now - record.started).components.attoseconds / 1_000_000_000_000_000)ms",
+                        "retries": "\(record.retries)", "src.identity": "\(record.peerIdentity.map { "\($0)" } ?? "-")",
+                        "duration": "\(Int(milliseconds))ms",
                     ]
                 )
             }
@@ -100,14 +135,35 @@ public struct WaypointDaemon: Sendable {
         let inbound = router
         let contexts = TLSContextCache(identities: identities, keyExchange: configuration.hbone.keyExchange)
         let tracker = ConnectionTracker()
-        var services: [any Service] = [CertificateRotationService(identities: identities, logger: logger)]
+        var services: [any Service] = []
+        let endpoints: [(String, HostPort?, HTTPEndpointHandler.Responder)] = [
+            ("readiness", configuration.readinessAddress, { request in
+                guard request.path == "/healthz/ready" else { return EndpointResponse(status: .notFound, text: "readiness is on /healthz/ready") }
+                if let reasons = readiness.notReadyReasons {
+                    return EndpointResponse(status: .serviceUnavailable, text: "not ready:\n" + reasons.map { "- \($0)" }.joined(separator: "\n"))
+                }
+                return EndpointResponse(text: "ready")
+            }),
+            ("metrics", configuration.metricsAddress, { request in
+                guard request.path == "/metrics" || request.path == "/stats/prometheus" else {
+                    return EndpointResponse(status: .notFound, text: "metrics are on /metrics")
+                }
+                return EndpointResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())
+            }),
+        ]
+        services += endpoints.compactMap { name, address, responder in
+            address.map { HTTPEndpointHandler.listener(name: name, address: $0, group: group, logger: logger, respond: responder) }
+        }
+        services.append(CertificateRotationService(identities: identities, logger: logger))
         for ip in workload.addresses {
             let address = try SocketAddress(ipAddress: "\(ip)", port: Int(configuration.hbonePort))
             let hbone = configuration.hbone
             let logger = self.logger
             services.append(
-                ListenerService(name: "waypoint \(configuration.workload)", address: address, group: group, logger: logger, halfClosure: false) {
-                    channel in
+                ListenerService(
+                    name: "waypoint \(configuration.workload)", address: address, group: group, logger: logger,
+                    halfClosure: false, bound: readiness.listener("hbone \(address)")
+                ) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try HBONEServer.configure(
                             channel: channel, context: try contexts.serverContext(for: identity), verifier: verifier,

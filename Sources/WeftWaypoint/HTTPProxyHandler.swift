@@ -24,6 +24,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         /// The Service and port the client addressed (from the CONNECT authority).
         var service: MeshService
         var port: UInt16
+        /// The caller's identity and address (the HBONE peer).
+        var peerIdentity: SPIFFEID
+        var peerIP: IPAddress?
         var record: @Sendable (RequestRecord) -> Void
         /// How long a connection may sit without a complete request head: idle keep-alive, or a client sending
         /// its headers too slowly (slowloris). The connection is closed when it passes.
@@ -116,6 +119,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private func begin(head: HTTPRequestHead, context: ChannelHandlerContext) {
         record = RequestRecord(method: "\(head.method)", path: head.uri, authority: head.headers["host"].first ?? "")
         record.requestID = head.headers["x-request-id"].first ?? RequestRecord.newRequestID()
+        record.peerIdentity = environment.peerIdentity
+        record.peerIP = environment.peerIP
         responded = false
         let waypoint = environment.state()
         let parent = RouteParent(namespace: environment.service.namespace, name: environment.service.name, port: environment.port)
@@ -156,6 +161,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         if !request.authority.isEmpty { outgoing.headers.replaceOrAdd(name: "host", value: request.authority) }
         outgoing.headers.replaceOrAdd(name: "x-request-id", value: record.requestID)
         record.upstreamCluster = "\(backendService.namespace)/\(backendService.name):\(backendPort)"
+        record.backendService = backendService
         replay = (outgoing, [], 0, false)
         backend = (backendService, backendPort, waypoint.snapshot)
         retriesLeft = selection?.retry?.effectiveAttempts ?? 0
@@ -243,6 +249,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             answer(503, flag: flag, body: "upstream connect error: \(error)\n", context: context, keepState: true)
         case .success(let upstream):
             record.upstreamHost = upstream.endpoint
+            record.upstreamIP = upstream.ip
             let relay = UpstreamResponseRelay(downstream: NIOLoopBound((self, context), eventLoop: context.eventLoop))
             do {
                 let sync = upstream.channel.pipeline.syncOperations

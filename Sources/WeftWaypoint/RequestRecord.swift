@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Weft — an ambient service-mesh data plane.
 
+import WeftModel
+
 /// One request through the waypoint, for the access log and request metrics.
 public struct RequestRecord: Sendable {
+    /// The caller: the mTLS identity and address of the HBONE stream's peer.
+    public internal(set) var peerIdentity: SPIFFEID?
+    public internal(set) var peerIP: IPAddress?
+    /// The Service the request was sent to (after routing) and the endpoint that answered.
+    public internal(set) var backendService: MeshService?
+    public internal(set) var upstreamIP: IPAddress?
     public internal(set) var method = ""
     public internal(set) var path = ""
     public internal(set) var authority = ""

@@ -45,7 +45,8 @@ public struct WaypointRouter: HBONEInboundRouter {
             )
         }
         let environment = HTTPProxyHandler.Environment(
-            state: state, upstreams: upstreams, service: service, port: port.port, record: record,
+            state: state, upstreams: upstreams, service: service, port: port.port,
+            peerIdentity: peer.identity, peerIP: peer.remoteAddress?.ipAddress.flatMap { IPAddress($0) }, record: record,
             headerTimeout: headerTimeout
         )
         return .terminate { channel in

@@ -15,6 +15,7 @@ public final class WaypointUpstreams: Sendable {
         public var channel: any Channel
         /// `ip:port` of the endpoint.
         public var endpoint: String
+        public var ip: IPAddress
     }
 
     /// Why no upstream could be opened, with the response it maps to.
@@ -77,7 +78,7 @@ public final class WaypointUpstreams: Sendable {
             sourceIP: nil
         )
         let request = HBONERequest(authority: target, traceparent: HBONEHeaders.traceparent())
-        return pool.openStream(key: key, request: request, on: eventLoop).map { Upstream(channel: $0, endpoint: "\(target)") }
+        return pool.openStream(key: key, request: request, on: eventLoop).map { Upstream(channel: $0, endpoint: "\(target)", ip: target.ip) }
             .flatMapError { [self] error in
                 state.withLockedValue { $0.down[target.ip] = .now() + .seconds(5) }
                 return attempt(order.dropFirst(), snapshot: snapshot, on: eventLoop, errors: errors + ["\(target): \(error)"])

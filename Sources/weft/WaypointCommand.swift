@@ -34,6 +34,21 @@ struct Waypoint: AsyncParsableCommand {
     @Option(help: "Event-loop threads (default: number of cores).")
     var threads: Int?
 
+    @Option(help: "Prometheus metrics endpoint (/metrics): ip:port, or 'off'.")
+    var metricsAddress: String = "0.0.0.0:15020"
+
+    @Option(help: "Readiness endpoint (/healthz/ready): ip:port, or 'off'.")
+    var readinessAddress: String = "0.0.0.0:15021"
+
+    func validate() throws {
+        do {
+            _ = try EndpointAddress.parse(metricsAddress, option: "--metrics-address")
+            _ = try EndpointAddress.parse(readinessAddress, option: "--readiness-address")
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
     @Option(help: "How long an HTTP connection may go without a complete request head (idle, or slow headers) before it is closed.")
     var headerTimeout: DurationArgument = DurationArgument(argument: "60s")!
 
@@ -45,6 +60,8 @@ struct Waypoint: AsyncParsableCommand {
         var configuration = WaypointDaemon.Configuration(workload: workload)
         if let threads { configuration.eventLoopThreads = threads }
         configuration.headerTimeout = .milliseconds(Int64(headerTimeout.seconds * 1000))
+        configuration.metricsAddress = try EndpointAddress.parse(metricsAddress, option: "--metrics-address")
+        configuration.readinessAddress = try EndpointAddress.parse(readinessAddress, option: "--readiness-address")
         let routes = result.routes ?? MeshRoutes()
         let state = WaypointState(snapshot: snapshot, routeTable: { routes.httpRouteTable(for: $0) })
         do {

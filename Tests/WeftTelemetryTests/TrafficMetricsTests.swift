@@ -84,3 +84,34 @@ struct TrafficMetricsTests {
         #expect(okRecord.metadata["src.workload"] == "client")
     }
 }
+
+@Suite("Request metrics")
+struct RequestMetricsTests {
+    @Test("Istio's request labels in order, reporter waypoint, unknowns, and the histograms")
+    func labelsAndHistograms() {
+        let sample = RequestMetrics.Sample(
+            source: TrafficPeer(workload: "client", namespace: "demo", principal: "spiffe://cluster.local/ns/demo/sa/client"),
+            destination: TrafficPeer(workload: "echo-v2", namespace: "demo", canonicalService: "echo", canonicalRevision: "v2"),
+            service: TrafficService(hostname: "echo.demo.svc.cluster.local", name: "echo", namespace: "demo"),
+            responseCode: 503, responseFlags: "UF", durationMilliseconds: 7, requestBytes: 0, responseBytes: 120
+        )
+        let values = Dictionary(uniqueKeysWithValues: zip(RequestMetrics.labelNames, RequestMetrics.labelValues(sample)))
+        #expect(RequestMetrics.labelNames.count == 25)
+        #expect(values["reporter"] == "waypoint")
+        #expect(values["source_canonical_service"] == "unknown")
+        #expect(values["destination_version"] == "v2")
+        #expect(values["destination_service_name"] == "echo")
+        #expect(values["response_code"] == "503")
+        #expect(values["grpc_response_status"] == "")
+        #expect(values["response_flags"] == "UF")
+        let registry = PrometheusCollectorRegistry()
+        let metrics = RequestMetrics(registry: registry)
+        metrics.record(sample)
+        metrics.record(sample)
+        let text = registry.emitToString()
+        #expect(text.contains(#"istio_requests_total{reporter="waypoint""#))
+        #expect(text.contains("# TYPE istio_request_duration_milliseconds histogram"))
+        #expect(text.split(separator: "\n").contains { $0.hasPrefix("istio_requests_total{") && $0.hasSuffix(" 2") })
+        #expect(text.split(separator: "\n").contains { $0.hasPrefix("istio_response_bytes_sum{") && $0.hasSuffix(" 240.0") })
+    }
+}
