@@ -125,6 +125,7 @@ let package = Package(
                 "WeftModel", "WeftRoute", "WeftHBONE", "WeftPolicy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

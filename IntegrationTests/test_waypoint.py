@@ -7,6 +7,7 @@ The waypoint runs as its own workload (`waypoint`, sa waypoint) on a node no `we
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,15 +32,18 @@ from weftlab import (
 import select
 
 HTTP_SERVER = HERE / "helpers" / "http_server.py"
+H2_PEER = HERE / "interop" / "h2-peer.js"
 VIP, VIP_V1, VIP_V2 = "10.96.18.10", "10.96.18.11", "10.96.18.12"
+VIP_H2, VIP_GRPC = "10.96.18.20", "10.96.18.21"
 
 
-def service(name: str, vip: str, selector: dict[str, str], target: int, labels: dict[str, str] | None = None) -> str:
+def service(name: str, vip: str, selector: dict[str, str], target: int, labels: dict[str, str] | None = None,
+            port_name: str = "http") -> str:
     sel = ", ".join(f"{k}: {v}" for k, v in selector.items())
     lab = ", ".join(f"{k}: {v}" for k, v in (labels or {}).items())
     return (f"apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: demo, labels: {{{lab}}}}}\n"
             f"spec:\n  clusterIP: {vip}\n  selector: {{{sel}}}\n"
-            f"  ports: [{{name: http, port: 80, targetPort: {target}}}]\n")
+            f"  ports: [{{name: {port_name}, port: 80, targetPort: {target}}}]\n")
 
 
 GATEWAY = """apiVersion: gateway.networking.k8s.io/v1
@@ -140,6 +144,24 @@ class WaypointMesh:
         return HTTPConnection(self.client_ip, VIP)
 
 
+def start_h2(lab: Lab, ip: str, port: int, name: str):
+    p = lab._spawn(["node", str(H2_PEER), "server", "--host", ip, "--port", str(port), "--name", name],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ready, _, _ = select.select([p.stdout], [], [], STARTUP_TIMEOUT)
+    assert ready, f"h2 server {name} did not start"
+    line = p.stdout.readline()
+    assert line.startswith("READY "), line
+
+
+def h2_client(mesh: "WaypointMesh", target: str, path: str, grpc: str | None = None) -> dict:
+    cmd = ["node", str(H2_PEER), "client", "--socks", f"{mesh.client_ip}:15080", "--target", target, "--path", path]
+    if grpc is not None:
+        cmd += ["--grpc", grpc]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
 def start_http(lab: Lab, ip: str, port: int, name: str):
     p = lab._spawn([sys.executable, str(HTTP_SERVER), "--host", ip, "--port", str(port), "--name", name],
                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -158,6 +180,9 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
         port = pick_free_port([v1_ip, v2_ip])
         start_http(lab, v1_ip, port, "v1")
         start_http(lab, v2_ip, port, "v2")
+        h2_port = pick_free_port([v1_ip])
+        if shutil.which("node"):
+            start_h2(lab, v1_ip, h2_port, "h2-v1")
         docs = [
             namespace_doc("demo"),
             pod_doc("client", client_ip, "node-a", "client", labels={"app": "client"}),
@@ -170,6 +195,10 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
             service("echo-v1", VIP_V1, {"app": "echo", "version": "v1"}, port),
             service("echo-v2", VIP_V2, {"app": "echo", "version": "v2"}, port),
             ROUTE,
+            service("echo-h2", VIP_H2, {"app": "echo", "version": "v1"}, h2_port,
+                    labels={"istio.io/use-waypoint": "waypoint"}, port_name="http2"),
+            service("echo-grpc", VIP_GRPC, {"app": "echo", "version": "v1"}, h2_port,
+                    labels={"istio.io/use-waypoint": "waypoint"}, port_name="grpc"),
         ]
         config = lab.write("mesh.yaml", join_docs(docs))
         check = lab.run_weft("check", config)
@@ -386,3 +415,17 @@ def test_request_metrics_match_the_traffic(mesh: WaypointMesh):
     assert metric(after, "istio_request_duration_milliseconds_count", **ok) - \
         metric(before, "istio_request_duration_milliseconds_count", **ok) == 3
     assert metric(after, "istio_response_bytes_sum", **ok) > metric(before, "istio_response_bytes_sum", **ok)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_http2_and_grpc_clients_work_through_the_waypoint(mesh: WaypointMesh):
+    out = h2_client(mesh, f"{VIP_H2}:80", "/h2/path")
+    assert out["error"] is None and out["status"] == 200, out
+    body = json.loads(out["body"])
+    assert body["protocol"] == "h2" and body["path"] == "/h2/path" and body["server"] == "h2-v1", body
+    out = h2_client(mesh, f"{VIP_GRPC}:80", "/echo.Echo/Say", grpc="hello")
+    assert out["error"] is None and out["status"] == 200, out
+    assert out["body"] == "h2-v1:hello", out
+    assert out["trailers"].get("grpc-status") == "0", out
+    lines = mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["path"] == "/echo.Echo/Say")
+    assert lines[0]["status"] == "200" and lines[0]["upstream_cluster"] == "demo/echo-grpc:80", lines[0].raw

@@ -28,6 +28,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         var peerIdentity: SPIFFEID
         var peerIP: IPAddress?
         var record: @Sendable (RequestRecord) -> Void
+        /// HTTP/1.1 or HTTP/2 towards the endpoints (the same as the client spoke).
+        var version: HTTPVersionAdapter = .http1
         /// How long a connection may sit without a complete request head: idle keep-alive, or a client sending
         /// its headers too slowly (slowloris). The connection is closed when it passes.
         var headerTimeout: TimeAmount = .seconds(60)
@@ -50,6 +52,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var responded = false
     private var headerDeadline: Scheduled<Void>?
     private var currentContext: ChannelHandlerContext?
+    /// The HBONE stream under the current upstream (the same channel for HTTP/1.1; the HTTP/2 connection's
+    /// transport for HTTP/2), closed with it.
+    private var upstreamTransport: (any Channel)?
     /// The request as sent upstream, kept for retries while it fits ``replayLimit``.
     private var replay: (head: HTTPRequestHead, parts: [HTTPClientRequestPart], bytes: Int, complete: Bool)?
     private var backend: (service: MeshService, port: UInt16, snapshot: MeshSnapshot)?
@@ -229,12 +234,19 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
     }
 
+    /// Closes an upstream request channel and the HBONE stream under it.
+    private func closeUpstream(_ channel: any Channel) {
+        channel.close(promise: nil)
+        if let transport = upstreamTransport, transport !== channel { transport.close(promise: nil) }
+        upstreamTransport = nil
+    }
+
     static func timeAmount(_ duration: Duration) -> TimeAmount {
         .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     private func connected(_ result: Result<WaypointUpstreams.Upstream, any Error>, context: ChannelHandlerContext) {
-        guard case .connecting(let head, let pending, let ended) = state else {
+        guard case .connecting(_, _, let ended) = state else {
             if case .success(let upstream) = result { upstream.channel.close(promise: nil) }
             return
         }
@@ -250,23 +262,35 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         case .success(let upstream):
             record.upstreamHost = upstream.endpoint
             record.upstreamIP = upstream.ip
-            let relay = UpstreamResponseRelay(downstream: NIOLoopBound((self, context), eventLoop: context.eventLoop))
-            do {
-                let sync = upstream.channel.pipeline.syncOperations
-                try sync.addHandler(HTTPRequestEncoder())
-                try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
-                try sync.addHandler(relay)
-            } catch {
-                upstream.channel.close(promise: nil)
-                answer(503, flag: "UF", body: "upstream setup failed\n", context: context)
-                return
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let transport = upstream.channel
+            environment.version.configureClient(on: transport, downstream: loopBound).hop(to: context.eventLoop).whenComplete {
+                result in
+                let (handler, context) = loopBound.value
+                switch result {
+                case .success(let channel):
+                    handler.send(on: channel, transport: transport, context: context)
+                case .failure:
+                    transport.close(promise: nil)
+                    handler.state = ended ? .idle : .discarding
+                    handler.answer(503, flag: "UF", body: "upstream setup failed\n", context: context, keepState: true)
+                }
             }
-            state = .forwarding(upstream: upstream.channel, ended: ended)
-            upstream.channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            for part in pending { upstream.channel.write(part, promise: nil) }
-            upstream.channel.flush()
-            _ = upstream.channel.setOption(.autoRead, value: true)
         }
+    }
+
+    /// Sends the request (head and what arrived so far) on the upstream channel.
+    private func send(on channel: any Channel, transport: any Channel, context: ChannelHandlerContext) {
+        guard case .connecting(let head, let pending, let ended) = state else {
+            transport.close(promise: nil)
+            return
+        }
+        state = .forwarding(upstream: channel, ended: ended)
+        upstreamTransport = transport
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        for part in pending { channel.write(part, promise: nil) }
+        channel.flush()
+        _ = channel.setOption(.autoRead, value: true)
     }
 
     // MARK: - Response (called by the relay on this loop)
@@ -281,7 +305,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 if canRetry {
                     // Retried: this answer is dropped; the upstream is closed after the state moved on.
                     retry(context: context)
-                    upstream.close(promise: nil)
+                    closeUpstream(upstream)
                     return
                 }
                 if retryCount > 0 { record.flags = "URX" }  // retries exhausted: the last answer goes to the client
@@ -304,7 +328,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             // The state moves on before the upstream closes: its close is reported back synchronously.
             state = ended ? .idle : .discarding
             if ended { complete() }
-            upstream.close(promise: nil)
+            closeUpstream(upstream)
         }
     }
 
@@ -329,7 +353,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             if case .forwarding(let channel, _) = state { upstream = channel }
             // The state moves on before the upstream closes: its close is reported back synchronously.
             state = ended ? .idle : .discarding
-            defer { upstream?.close(promise: nil) }
+            defer { if let upstream { closeUpstream(upstream) } }
             if responded {
                 record.flags = "UT"
                 complete()
@@ -380,7 +404,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         timeout?.cancel()
         headerDeadline?.cancel()
-        if case .forwarding(let upstream, _) = state { upstream.close(promise: nil) }
+        if case .forwarding(let upstream, _) = state { closeUpstream(upstream) }
         state = .idle
         context.fireChannelInactive()
     }

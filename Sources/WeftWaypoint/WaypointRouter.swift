@@ -37,22 +37,26 @@ public struct WaypointRouter: HBONEInboundRouter {
         guard let (service, port) = waypoint.service(at: request.authority) else {
             return .reject(status: 400, reason: "\(request.authority) is not a Service VIP:port this waypoint serves")
         }
-        guard port.resolvedAppProtocol == .http else {
+        let version: HTTPVersionAdapter
+        switch port.resolvedAppProtocol {
+        case .http: version = .http1
+        case .http2, .grpc: version = .http2
+        default:
             return .reject(
                 status: 501,
                 reason: "port \(port.port) of \(service.namespace)/\(service.name) is \(port.resolvedAppProtocol.rawValue); "
-                    + "this waypoint serves HTTP/1.1 ports only so far"
+                    + "this waypoint serves HTTP/1.1, HTTP/2 and gRPC ports only so far"
             )
         }
-        let environment = HTTPProxyHandler.Environment(
+        var environment = HTTPProxyHandler.Environment(
             state: state, upstreams: upstreams, service: service, port: port.port,
             peerIdentity: peer.identity, peerIP: peer.remoteAddress?.ipAddress.flatMap { IPAddress($0) }, record: record,
             headerTimeout: headerTimeout
         )
+        environment.version = version
+        let settings = environment
         return .terminate { channel in
-            let sync = channel.pipeline.syncOperations
-            try sync.configureHTTPServerPipeline(withErrorHandling: true)
-            try sync.addHandler(HTTPProxyHandler(environment: environment))
+            try version.configureServer(on: channel) { HTTPProxyHandler(environment: settings) }
         }
     }
 
