@@ -7,6 +7,7 @@ The waypoint runs as its own workload (`waypoint`, sa waypoint) on a node no `we
 from __future__ import annotations
 
 import json
+import select
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from weftlab import (
     STARTUP_TIMEOUT,
     Lab,
     LogFile,
+    echo_roundtrip,
     join_docs,
     namespace_doc,
     pick_free_port,
@@ -29,12 +31,11 @@ from weftlab import (
     socks_connect,
 )
 
-import select
-
 HTTP_SERVER = HERE / "helpers" / "http_server.py"
 H2_PEER = HERE / "interop" / "h2-peer.js"
 VIP, VIP_V1, VIP_V2 = "10.96.18.10", "10.96.18.11", "10.96.18.12"
 VIP_H2, VIP_GRPC = "10.96.18.20", "10.96.18.21"
+VIP_TCP = "10.96.18.30"
 
 
 def service(name: str, vip: str, selector: dict[str, str], target: int, labels: dict[str, str] | None = None,
@@ -180,6 +181,7 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
         port = pick_free_port([v1_ip, v2_ip])
         start_http(lab, v1_ip, port, "v1")
         start_http(lab, v2_ip, port, "v2")
+        tcp_echo = lab.start_echo(v2_ip, pick_free_port([v2_ip]))
         h2_port = pick_free_port([v1_ip])
         if shutil.which("node"):
             start_h2(lab, v1_ip, h2_port, "h2-v1")
@@ -197,6 +199,8 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
             ROUTE,
             service("echo-h2", VIP_H2, {"app": "echo", "version": "v1"}, h2_port,
                     labels={"istio.io/use-waypoint": "waypoint"}, port_name="http2"),
+            service("echo-tcp", VIP_TCP, {"app": "echo", "version": "v2"}, tcp_echo.port,
+                    labels={"istio.io/use-waypoint": "waypoint"}, port_name="tcp-echo"),
             service("echo-grpc", VIP_GRPC, {"app": "echo", "version": "v1"}, h2_port,
                     labels={"istio.io/use-waypoint": "waypoint"}, port_name="grpc"),
         ]
@@ -429,3 +433,11 @@ def test_http2_and_grpc_clients_work_through_the_waypoint(mesh: WaypointMesh):
     assert out["trailers"].get("grpc-status") == "0", out
     lines = mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["path"] == "/echo.Echo/Say")
     assert lines[0]["status"] == "200" and lines[0]["upstream_cluster"] == "demo/echo-grpc:80", lines[0].raw
+
+
+def test_tcp_port_is_proxied_at_l4_through_the_waypoint(mesh: WaypointMesh):
+    payload = b"tcp through the waypoint\n" * 2000
+    assert echo_roundtrip(mesh.client_ip, (VIP_TCP, 80), payload) == payload
+    line = mesh.waypoint_log.wait_for("tcp connection complete")[0]
+    assert line["service"] == "demo/echo-tcp:80" and line.get("error") is None, line.raw
+    assert line["src.identity"] == "spiffe://cluster.local/ns/demo/sa/client", line.raw

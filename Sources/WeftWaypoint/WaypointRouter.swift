@@ -8,8 +8,8 @@ import WeftHBONE
 import WeftModel
 
 /// The waypoint's answer to an inbound HBONE CONNECT: the `:authority` must be a Service `VIP:port` (the node
-/// sends service traffic here with the original destination); an HTTP port is terminated here and served by
-/// ``HTTPProxyHandler``. Anything else is refused (TCP ports through the waypoint are not supported yet).
+/// sends service traffic here with the original destination); an HTTP, HTTP/2 or gRPC port is terminated here and
+/// served by ``HTTPProxyHandler``; any other port is proxied at L4 by ``TCPProxyHandler``.
 public struct WaypointRouter: HBONEInboundRouter {
     let state: @Sendable () -> WaypointState
     let upstreams: WaypointUpstreams
@@ -42,11 +42,23 @@ public struct WaypointRouter: HBONEInboundRouter {
         case .http: version = .http1
         case .http2, .grpc: version = .http2
         default:
-            return .reject(
-                status: 501,
-                reason: "port \(port.port) of \(service.namespace)/\(service.name) is \(port.resolvedAppProtocol.rawValue); "
-                    + "this waypoint serves HTTP/1.1, HTTP/2 and gRPC ports only so far"
-            )
+            // TCP (and every protocol the waypoint does not parse): L4, spliced to an endpoint.
+            let upstreams = self.upstreams
+            let logger = self.logger
+            let snapshot = waypoint.snapshot
+            let caller = peer.identity
+            return .terminate { channel in
+                try channel.pipeline.syncOperations.addHandler(
+                    TCPProxyHandler(upstreams: upstreams, service: service, port: port.port, snapshot: snapshot) { endpoint, error in
+                        var metadata: Logger.Metadata = [
+                            "service": "\(service.namespace)/\(service.name):\(port.port)", "src.identity": "\(caller)",
+                            "upstream_host": "\(endpoint ?? "-")",
+                        ]
+                        if let error { metadata["error"] = "\(error)" }
+                        logger.info("tcp connection complete", metadata: metadata)
+                    }
+                )
+            }
         }
         var environment = HTTPProxyHandler.Environment(
             state: state, upstreams: upstreams, service: service, port: port.port,
