@@ -242,3 +242,24 @@ def test_lab_metrics_and_config_dump_match_the_traffic(weft, lab):
     assert {p["netns"] for p in dump["capturedPods"]} == {"weft-lab-n1-p1", "weft-lab-n1-p2"}
     assert "PRIVATE KEY" not in dump_text
     assert node_http("weft-lab-n1", "http://127.0.0.1:15021/healthz/ready").strip() == "ready"
+
+
+def test_lab_with_a_waypoint_sends_service_traffic_through_it(weft, tmp_path):
+    lab_dir = tmp_path / "lab-wp"
+    up = sh(str(weft), "lab", "up", "--dir", str(lab_dir), "--waypoint", "lab", check=False, timeout=180)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert re.search(r"Service echo 10\.96\.0\.10:80\s+20/20", up.stdout), up.stdout
+        assert "via waypoint" in up.stdout and "(saw src=" not in up.stdout, up.stdout
+        assert "hbone to spiffe://cluster.local/ns/lab/sa/waypoint via 10.21.98.2:15008: 20" in up.stdout, up.stdout
+        # Direct pod-to-pod traffic does not use the waypoint; the link still carries only HBONE.
+        assert "echo-1-1 -> echo-2-1 (across nodes)                       3/3   echo-2-1 x3" in up.stdout
+        assert "other TCP: 0" in up.stdout
+        waypoint_log = (lab_dir / "waypoint.log").read_text()
+        assert waypoint_log.count("tcp connection complete") == 20, waypoint_log[-2000:]
+    finally:
+        down = sh(str(weft), "lab", "down", "--dir", str(lab_dir), check=False)
+        assert down.returncode == 0, down.stderr
+        assert lab_namespaces() == []
+    bad = sh(str(weft), "lab", "up", "--dir", str(lab_dir), "--waypoint", "shop", check=False)
+    assert bad.returncode != 0 and "use --waypoint lab" in bad.stderr, bad.stderr

@@ -37,8 +37,14 @@ public struct LabPlan: Sendable, Equatable {
     public var nodes: [Node]
     /// An extra pod outside the mesh (not enrolled), on node 1, to show PERMISSIVE.
     public var outsider: Pod
+    /// The waypoint's pod (`weft waypoint`), behind node 1 but served by no node, when the lab has one: the
+    /// namespace is labelled `istio.io/use-waypoint: waypoint`, so Service traffic goes through it.
+    public var waypoint: Pod?
 
-    public init(nodes nodeCount: Int, podsPerNode: Int) {
+    /// A namespace the lab can put behind a waypoint (`weft lab up --waypoint <namespace>`).
+    public static let waypointNamespaces = [namespace]
+
+    public init(nodes nodeCount: Int, podsPerNode: Int, waypoint: Bool = false) {
         precondition((1...9).contains(nodeCount) && (1...9).contains(podsPerNode))
         nodes = (1...nodeCount).map { i in
             Node(
@@ -57,11 +63,20 @@ public struct LabPlan: Sendable, Equatable {
             name: "outsider", netns: "\(Self.prefix)n1-out", ip: "10.21.99.2", gateway: "10.21.99.1",
             serviceAccount: "default", hostVeth: "wl1oh", podVeth: "wl1o"
         )
+        if waypoint {
+            self.waypoint = Pod(
+                name: "waypoint", netns: "\(Self.prefix)n1-wp", ip: "10.21.98.2", gateway: "10.21.98.1",
+                serviceAccount: "waypoint", hostVeth: "wl1wh", podVeth: "wl1w"
+            )
+        }
     }
+
+    /// The pods attached behind node 1 besides the echo pods.
+    var extraPods: [Pod] { [outsider] + (waypoint.map { [$0] } ?? []) }
 
     /// All namespaces the lab creates.
     public var namespaces: [String] {
-        [Self.switchNetns] + nodes.flatMap { [$0.netns] + $0.pods.map(\.netns) } + [outsider.netns]
+        [Self.switchNetns] + nodes.flatMap { [$0.netns] + $0.pods.map(\.netns) } + extraPods.map(\.netns)
     }
 
     /// The manifests: the mesh namespace (ambient), every pod with its netns annotation, the outsider pod (opted
@@ -71,9 +86,35 @@ public struct LabPlan: Sendable, Equatable {
             """
             apiVersion: v1
             kind: Namespace
-            metadata: {name: \(Self.namespace), labels: {istio.io/dataplane-mode: ambient}}
+            metadata: {name: \(Self.namespace), labels: {istio.io/dataplane-mode: ambient\(waypoint == nil ? "" : ", istio.io/use-waypoint: waypoint")}}
             """
         ]
+        if let waypoint {
+            // The waypoint: a Gateway, and its pod (no netns annotation and no node of the lab: only
+            // `weft waypoint` serves it).
+            docs.append(
+                """
+                apiVersion: gateway.networking.k8s.io/v1
+                kind: Gateway
+                metadata: {name: waypoint, namespace: \(Self.namespace)}
+                spec:
+                  gatewayClassName: istio-waypoint
+                  listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+                """
+            )
+            docs.append(
+                """
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: \(waypoint.name)
+                  namespace: \(Self.namespace)
+                  labels: {gateway.networking.k8s.io/gateway-name: waypoint}
+                spec: {serviceAccountName: \(waypoint.serviceAccount), nodeName: waypoints}
+                status: {podIP: \(waypoint.ip)}
+                """
+            )
+        }
         for node in nodes {
             for pod in node.pods {
                 docs.append(
@@ -134,7 +175,7 @@ public struct LabPlan: Sendable, Equatable {
             c.append(["ip", "-n", node.netns, "link", "set", "lo", "up"])
             c.append(["ip", "netns", "exec", node.netns, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
             var pods = node.pods
-            if node.index == 1 { pods.append(outsider) }
+            if node.index == 1 { pods += extraPods }
             for pod in pods {
                 c.append(["ip", "link", "add", pod.hostVeth, "netns", node.netns, "type", "veth", "peer", "name", "eth0", "netns", pod.netns])
                 c.append(["ip", "-n", node.netns, "addr", "add", "\(pod.gateway)/24", "dev", pod.hostVeth])

@@ -53,9 +53,22 @@ public struct LabRunner {
                 )
             )
         }
+        if let waypoint = plan.waypoint {
+            log("==> starting weft waypoint in \(waypoint.netns)")
+            pids.append(
+                try spawn(
+                    ["ip", "netns", "exec", waypoint.netns, weft, "waypoint", "--config", manifest, "--ca-dir", path("ca"),
+                     "--workload", "\(LabPlan.namespace)/\(waypoint.name)"],
+                    output: path("waypoint.log")
+                )
+            )
+        }
         try "\(pids.map(String.init).joined(separator: "\n"))\n".write(toFile: path("pids"), atomically: true, encoding: .utf8)
         for node in plan.nodes {
             try waitFor(file: path("\(node.name).log"), text: "pod enrolled", count: node.pods.count, seconds: 30)
+        }
+        if plan.waypoint != nil {
+            try waitFor(file: path("waypoint.log"), text: "listening", count: 1, seconds: 30)
         }
         try traffic(plan: plan)
     }
@@ -100,8 +113,12 @@ public struct LabRunner {
                     let words = out.split(separator: " ")
                     let who = words.dropFirst().first.map(String.init) ?? "?"
                     let seen = words.dropFirst(2).first.map(String.init) ?? "src=?"
-                    // The application must see the caller's own address (source preserved through the mesh).
-                    let key = seen == "src=\(c.from.ip)" ? who : "\(who) (saw \(seen), not \(c.from.ip))"
+                    // The application must see the caller's own address (source preserved through the mesh), or the
+                    // waypoint's when the traffic went through it (as with Istio's waypoints).
+                    let key =
+                        seen == "src=\(c.from.ip)" ? who
+                        : plan.waypoint.map({ seen == "src=\($0.ip)" }) == true ? "\(who) via waypoint"
+                        : "\(who) (saw \(seen), not \(c.from.ip))"
                     answered[key, default: 0] += 1
                 } else {
                     answered[out.trimmingCharacters(in: .whitespacesAndNewlines), default: 0] += 1

@@ -17,11 +17,19 @@ struct Lab: ParsableCommand {
         )
         @Option(help: "Lab nodes (1-9).") var nodes: Int = 2
         @Option(help: "Pods per node (1-9).") var podsPerNode: Int = 2
+        @Option(help: "Put this namespace's Services behind a waypoint ('lab'): runs 'weft waypoint' in a pod of its own.")
+        var waypoint: String?
         @Option(help: "Lab folder (manifests, CA, logs, capture).") var dir: String = "/var/tmp/weft-lab"
 
         func validate() throws {
             guard (1...9).contains(nodes), (1...9).contains(podsPerNode) else {
                 throw ValidationError("--nodes and --pods-per-node must be between 1 and 9")
+            }
+            if let waypoint, !LabPlan.waypointNamespaces.contains(waypoint) {
+                throw ValidationError(
+                    "--waypoint \(waypoint): the lab's workloads are in namespace "
+                        + LabPlan.waypointNamespaces.map { "'\($0)'" }.joined(separator: ", ") + "; use --waypoint lab"
+                )
             }
             guard getuid() == 0 else { throw ValidationError("the lab creates network namespaces: run it as root") }
         }
@@ -29,7 +37,7 @@ struct Lab: ParsableCommand {
         func run() throws {
             let runner = LabRunner(directory: dir, weft: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0] : Bundle.main.executablePath ?? "weft")
             do {
-                try runner.up(plan: LabPlan(nodes: nodes, podsPerNode: podsPerNode))
+                try runner.up(plan: LabPlan(nodes: nodes, podsPerNode: podsPerNode, waypoint: waypoint != nil))
                 print("\nThe lab is running (logs and capture in \(dir)). Remove it with: weft lab down --dir \(dir)")
             } catch {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
