@@ -78,6 +78,11 @@ spec:
       requestRedirect: {path: {type: ReplaceFullPath, replaceFullPath: /new}, statusCode: 301}
   - matches: [{path: {type: PathPrefix, value: /missing}}]
     backendRefs: [{name: nope, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /mirror}}]
+    filters:
+    - type: RequestMirror
+      requestMirror: {backendRef: {name: echo-v2, port: 80}}
+    backendRefs: [{name: echo-v1, port: 80}]
   - matches: [{path: {type: PathPrefix, value: /flaky}}]
     retry: {codes: [503], attempts: 3, backoff: 10ms}
     backendRefs: [{name: echo-v1, port: 80}]
@@ -140,6 +145,7 @@ class WaypointMesh:
     client_ip: str
     waypoint_log: LogFile
     waypoint_ip: str
+    v2_url: str
 
     def connect(self) -> HTTPConnection:
         return HTTPConnection(self.client_ip, VIP)
@@ -217,7 +223,7 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
                     "--metrics-address", f"{waypoint_ip}:15020", "--readiness-address", f"{waypoint_ip}:15021"], stdout=out, stderr=subprocess.STDOUT)
         log = LogFile(log_path)
         log.wait_for("listening", addr=f"[IPv4]{waypoint_ip}:15008", timeout=STARTUP_TIMEOUT)
-        yield WaypointMesh(lab, client_ip, log, waypoint_ip)
+        yield WaypointMesh(lab, client_ip, log, waypoint_ip, f"http://{v2_ip}:{port}")
     finally:
         lab.close()
 
@@ -441,3 +447,22 @@ def test_tcp_port_is_proxied_at_l4_through_the_waypoint(mesh: WaypointMesh):
     line = mesh.waypoint_log.wait_for("tcp connection complete")[0]
     assert line["service"] == "demo/echo-tcp:80" and line.get("error") is None, line.raw
     assert line["src.identity"] == "spiffe://cluster.local/ns/demo/sa/client", line.raw
+
+
+def test_request_mirror_sends_a_shadow_copy_and_answers_from_the_primary(mesh: WaypointMesh):
+    import urllib.request
+    c = mesh.connect()
+    try:
+        for i in range(5):
+            r = c.request(f"/mirror/{i}")
+            assert r.status == 200 and r.json()["server"] == "v1", r
+    finally:
+        c.close()
+    deadline = time.time() + 10
+    shadows = []
+    while time.time() < deadline and len(shadows) < 5:
+        with urllib.request.urlopen(mesh.v2_url + "/__seen", timeout=5) as resp:
+            shadows = [s for s in json.loads(resp.read()) if s["path"].startswith("/mirror/")]
+        time.sleep(0.1)
+    assert sorted(s["path"] for s in shadows) == [f"/mirror/{i}" for i in range(5)], shadows
+    assert all(s["host"] == "echo.demo.svc.cluster.local-shadow" for s in shadows), shadows

@@ -7,7 +7,7 @@ Prints ``READY <port>`` on stdout. Every request is answered 200 with a JSON bod
 method, the path and the request headers it received (so a test sees what the waypoint forwarded), plus the
 response header ``x-served-by: <name>``. Paths starting with ``/status/<code>`` answer that status; ``/sleep/<ms>``
 waits first; ``/flaky/<key>/<n>`` answers 503 to the first n requests for that key, then 200. Keep-alive is
-supported. Runs until killed.
+supported. ``/__seen`` lists every request received so far (path and Host), for mirroring tests. Runs until killed.
 """
 
 import argparse
@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 FLAKY: dict[str, int] = {}
+SEEN: list[dict[str, str]] = []
 LOCK = threading.Lock()
 
 
@@ -34,6 +35,16 @@ def make_handler(name: str):
         def _answer(self):
             length = int(self.headers.get("content-length") or 0)
             body_in = self.rfile.read(length) if length else b""
+            if self.path == "/__seen":
+                with LOCK:
+                    body = json.dumps(SEEN).encode()
+                self.send_response(200)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            with LOCK:
+                SEEN.append({"path": self.path, "host": self.headers.get("host", "")})
             status = 200
             parts = self.path.split("/")
             if len(parts) > 2 and parts[1] == "status" and parts[2].isdigit():

@@ -67,8 +67,10 @@ function socksConnect(proxy, target) {
       }
       if (stage === 1 && buf.length >= 10) {
         socket.removeListener('data', onData);
+        socket.pause();  // nothing may be read (and lost) until the relay pipes it on
         if (buf[1] !== 0) return reject(new Error(`SOCKS reply ${buf[1]}`));
-        resolve(socket);
+        // The server may speak first (HTTP/2 SETTINGS): bytes after the reply belong to the session.
+        resolve({ socket, leftover: buf.subarray(10) });
       }
     };
     socket.on('data', onData);
@@ -78,8 +80,19 @@ function socksConnect(proxy, target) {
 async function client(opts) {
   const out = { status: null, headers: {}, body: '', trailers: {}, error: null };
   try {
-    const socket = await socksConnect(opts.socks, opts.target);
-    const session = http2.connect(`http://${opts.target}`, { createConnection: () => socket });
+    // Node's http2 reads its socket below the stream API, so bytes already read during the SOCKS handshake could
+    // not be handed back; a local relay forwards them instead.
+    const { socket, leftover } = await socksConnect(opts.socks, opts.target);
+    const relay = net.createServer((local) => {
+      if (leftover.length) local.write(leftover);
+      local.pipe(socket);
+      socket.pipe(local);
+      local.on('error', () => socket.destroy());
+      socket.on('error', () => local.destroy());
+    });
+    await new Promise((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const session = http2.connect(`http://127.0.0.1:${relay.address().port}`);
+    session.on('close', () => relay.close());
     session.on('error', (e) => { out.error = String(e); });
     const grpc = opts.grpc !== undefined;
     const headers = { ':method': grpc ? 'POST' : 'GET', ':path': opts.path || '/' };

@@ -106,6 +106,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         case .end(let trailers):
             keepForReplay(.end(trailers), size: 0)
             replay?.complete = true
+            sendMirrors(context: context)
             switch state {
             case .connecting(let head, var pending, _):
                 pending.append(.end(trailers))
@@ -160,7 +161,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             selection = nil
         }
         var outgoing = HTTPRequestHead(version: .http1_1, method: head.method, uri: request.path)
-        for field in request.headers where !Self.hopByHop.contains(field.name.lowercased()) {
+        let dropped = environment.version == .http2 ? Self.hopByHop.union(["transfer-encoding"]) : Self.hopByHop
+        for field in request.headers where !dropped.contains(field.name.lowercased()) {
             outgoing.headers.add(name: field.name, value: field.value)
         }
         if !request.authority.isEmpty { outgoing.headers.replaceOrAdd(name: "host", value: request.authority) }
@@ -231,6 +233,20 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             let (handler, context) = loopBound.value
             guard case .connecting = handler.state else { return }
             handler.openUpstream(context: context)
+        }
+    }
+
+    /// RequestMirror: a copy of the complete request (if it was small enough to keep) to each mirror backend.
+    private func sendMirrors(context: ChannelHandlerContext) {
+        guard let selection, !selection.mirrors.isEmpty, let kept = replay, kept.complete, let backend else { return }
+        let waypoint = environment.state()
+        for mirror in selection.mirrors {
+            guard let service = waypoint.service(namespace: mirror.namespace, name: mirror.name) else { continue }
+            MirrorSender.send(
+                head: kept.head, parts: kept.parts, service: service, port: mirror.port ?? environment.port,
+                snapshot: backend.snapshot, upstreams: environment.upstreams, version: environment.version,
+                on: context.eventLoop
+            )
         }
     }
 
@@ -315,8 +331,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 selection.applyResponseFilters(to: &fields)
                 head.headers = HTTPHeaders(fields.map { ($0.name, $0.value) })
             }
-            head.headers.remove(name: "connection")
-            head.headers.remove(name: "keep-alive")
+            // Framing and connection headers belong to each hop (and are forbidden in HTTP/2): the encoder of the
+            // client's side frames the body again.
+            for name in Self.hopByHop.union(["transfer-encoding"]) { head.headers.remove(name: name) }
             responded = true
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: head.headers))), promise: nil)
         case .body(let body):
@@ -324,10 +341,11 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         case .end(let trailers):
             timeout?.cancel()
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-            // The state moves on before the upstream closes: its close is reported back synchronously.
+            // The state moves on first: ending the response can close the client's stream (HTTP/2) and closing
+            // the upstream reports back, both synchronously.
             state = ended ? .idle : .discarding
             if ended { complete() }
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             closeUpstream(upstream)
         }
     }

@@ -37,13 +37,24 @@ enum HTTPVersionAdapter {
     func configureClient(
         on transport: any Channel, downstream: NIOLoopBound<(HTTPProxyHandler, ChannelHandlerContext)>
     ) -> EventLoopFuture<any Channel> {
+        configureClient(on: transport) { UpstreamResponseRelay(downstream: downstream) }
+    }
+
+    /// The same, with the response dropped (a mirrored request).
+    func configureClientDiscardingResponses(on transport: any Channel) -> EventLoopFuture<any Channel> {
+        configureClient(on: transport) { ResponseSink() }
+    }
+
+    private func configureClient(
+        on transport: any Channel, last: @escaping @Sendable () -> any ChannelHandler
+    ) -> EventLoopFuture<any Channel> {
         switch self {
         case .http1:
             return transport.eventLoop.makeCompletedFuture {
                 let sync = transport.pipeline.syncOperations
                 try sync.addHandler(HTTPRequestEncoder())
                 try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
-                try sync.addHandler(UpstreamResponseRelay(downstream: downstream))
+                try sync.addHandler(last())
                 return transport
             }
         case .http2:
@@ -61,7 +72,7 @@ enum HTTPVersionAdapter {
             multiplexer.createStreamChannel(promise: promise) { stream in
                 stream.eventLoop.makeCompletedFuture {
                     try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .http))
-                    try stream.pipeline.syncOperations.addHandler(UpstreamResponseRelay(downstream: downstream))
+                    try stream.pipeline.syncOperations.addHandler(last())
                 }
             }
             _ = transport.setOption(.autoRead, value: true)

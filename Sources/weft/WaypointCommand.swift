@@ -63,7 +63,8 @@ struct Waypoint: AsyncParsableCommand {
         configuration.metricsAddress = try EndpointAddress.parse(metricsAddress, option: "--metrics-address")
         configuration.readinessAddress = try EndpointAddress.parse(readinessAddress, option: "--readiness-address")
         let routes = result.routes ?? MeshRoutes()
-        let state = WaypointState(snapshot: snapshot, routeTable: { routes.httpRouteTable(for: $0) })
+        // GRPCRoutes (gRPC methods as paths) first, then HTTPRoutes, for a Service port.
+        let state = WaypointState(snapshot: snapshot, routeTable: { routes.grpcRouteTable(for: $0) ?? routes.httpRouteTable(for: $0) })
         do {
             try await WaypointDaemon(configuration: configuration, state: state, ca: ca, logger: logger).run()
         } catch {
