@@ -36,6 +36,27 @@ H2_PEER = HERE / "interop" / "h2-peer.js"
 VIP, VIP_V1, VIP_V2 = "10.96.18.10", "10.96.18.11", "10.96.18.12"
 VIP_H2, VIP_GRPC = "10.96.18.20", "10.96.18.21"
 VIP_TCP = "10.96.18.30"
+VIP_SECURE = "10.96.18.40"
+
+L7_POLICY = """apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: secure-l7, namespace: demo}
+spec:
+  targetRefs: [{group: "", kind: Service, name: secure}]
+  action: ALLOW
+  rules:
+  - from: [{source: {principals: [cluster.local/ns/demo/sa/client]}}]
+    to: [{operation: {methods: [GET], paths: ["/public/*"]}}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: secure-deny-admin, namespace: demo}
+spec:
+  targetRefs: [{group: "", kind: Service, name: secure}]
+  action: DENY
+  rules:
+  - to: [{operation: {paths: ["/public/admin*"]}}]
+"""
 
 
 def service(name: str, vip: str, selector: dict[str, str], target: int, labels: dict[str, str] | None = None,
@@ -105,7 +126,7 @@ class Response:
 class HTTPConnection:
     """HTTP/1.1 keep-alive over a SOCKS tunnel through the client's node."""
 
-    def __init__(self, client_ip: str, host: str, port: int = 80):
+    def __init__(self, client_ip: str, host: str = VIP, port: int = 80):
         self.sock, code = socks_connect(client_ip, host, port)
         assert code == 0, f"SOCKS reply {code}"
         self.sock.settimeout(15)
@@ -183,7 +204,7 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
     lab = Lab(tmp_path_factory.mktemp("waypoint"), weft, "127.0.18")
     try:
         ca = lab.init_ca()
-        client_ip, v1_ip, v2_ip, waypoint_ip = lab.ip(1), lab.ip(2), lab.ip(3), lab.ip(5)
+        client_ip, v1_ip, v2_ip, waypoint_ip, intruder_ip = lab.ip(1), lab.ip(2), lab.ip(3), lab.ip(5), lab.ip(6)
         port = pick_free_port([v1_ip, v2_ip])
         start_http(lab, v1_ip, port, "v1")
         start_http(lab, v2_ip, port, "v2")
@@ -194,6 +215,7 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
         docs = [
             namespace_doc("demo"),
             pod_doc("client", client_ip, "node-a", "client", labels={"app": "client"}),
+            pod_doc("intruder", intruder_ip, "node-a", "intruder", labels={"app": "intruder"}),
             pod_doc("echo-v1", v1_ip, "node-b", "echo", labels={"app": "echo", "version": "v1"}),
             pod_doc("echo-v2", v2_ip, "node-b", "echo", labels={"app": "echo", "version": "v2"}),
             pod_doc("waypoint", waypoint_ip, "waypoints", "waypoint",
@@ -207,6 +229,9 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
                     labels={"istio.io/use-waypoint": "waypoint"}, port_name="http2"),
             service("echo-tcp", VIP_TCP, {"app": "echo", "version": "v2"}, tcp_echo.port,
                     labels={"istio.io/use-waypoint": "waypoint"}, port_name="tcp-echo"),
+            service("secure", VIP_SECURE, {"app": "echo", "version": "v1"}, port,
+                    labels={"istio.io/use-waypoint": "waypoint"}),
+            L7_POLICY,
             service("echo-grpc", VIP_GRPC, {"app": "echo", "version": "v1"}, h2_port,
                     labels={"istio.io/use-waypoint": "waypoint"}, port_name="grpc"),
         ]
@@ -214,7 +239,7 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
         check = lab.run_weft("check", config)
         assert check.returncode == 0, check.stdout + check.stderr
         lab.start_node("node-b", config, ca, [v1_ip, v2_ip])
-        lab.start_node("node-a", config, ca, [client_ip])
+        lab.start_node("node-a", config, ca, [client_ip, intruder_ip])
         log_path = lab.root / "waypoint.log"
         out = open(log_path, "wb")
         lab._files.append(out)
@@ -466,3 +491,27 @@ def test_request_mirror_sends_a_shadow_copy_and_answers_from_the_primary(mesh: W
         time.sleep(0.1)
     assert sorted(s["path"] for s in shadows) == [f"/mirror/{i}" for i in range(5)], shadows
     assert all(s["host"] == "echo.demo.svc.cluster.local-shadow" for s in shadows), shadows
+
+
+def test_l7_authorization_by_identity_method_and_path(mesh: WaypointMesh):
+    intruder_ip = mesh.client_ip.rsplit(".", 1)[0] + ".6"
+
+    def status(client_ip: str, path: str, method: str = "GET") -> Response:
+        c = HTTPConnection(client_ip, VIP_SECURE)
+        try:
+            return c.request(path, method=method)
+        finally:
+            c.close()
+
+    assert status(mesh.client_ip, "/public/page").status == 200
+    denied = status(intruder_ip, "/public/page")  # another identity
+    assert denied.status == 403 and denied.body == b"RBAC: access denied", denied
+    assert status(mesh.client_ip, "/public/page", method="POST").status == 403  # method not allowed
+    assert status(mesh.client_ip, "/private").status == 403  # path not allowed
+    assert status(mesh.client_ip, "/public/admin-panel").status == 403  # DENY wins
+    # Normalisation: these reach /private or /public/admin, whatever they look like.
+    for sneaky in ("/public/../private", "/public/%2E%2E/private", "/public/./admin", "/public/%61dmin"):
+        assert status(mesh.client_ip, sneaky).status == 403, sneaky
+    lines = mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["status"] == "403", count=8)
+    assert any("secure-deny-admin" in l["rbac"] for l in lines), [l.raw for l in lines]
+    assert any(l["src.identity"].endswith("/sa/intruder") for l in lines)

@@ -77,6 +77,15 @@ public struct WaypointDaemon: Sendable {
         )
     }
 
+    /// The waypoint (Gateway) a workload implements: its `gateway.networking.k8s.io/gateway-name` label, in its
+    /// namespace.
+    public static func waypoint(of workloadKey: String, in snapshot: MeshSnapshot) -> Waypoint? {
+        guard let workload = snapshot.workloads.first(where: { "\($0.namespace)/\($0.name)" == workloadKey }),
+            let name = workload.labels[Waypoint.Labels.gatewayName]
+        else { return nil }
+        return snapshot.waypoint(namespace: workload.namespace, name: name)
+    }
+
     /// The workload this process serves as.
     static func workload(_ key: String, in snapshot: MeshSnapshot) throws(StartError) -> Workload {
         guard let workload = snapshot.workloads.first(where: { "\($0.namespace)/\($0.name)" == key }) else {
@@ -126,6 +135,7 @@ public struct WaypointDaemon: Sendable {
                         "upstream_cluster": "\(record.upstreamCluster ?? "-")", "upstream_host": "\(record.upstreamHost ?? "-")",
                         "bytes_received": "\(record.requestBytes)", "bytes_sent": "\(record.responseBytes)",
                         "retries": "\(record.retries)", "src.identity": "\(record.peerIdentity.map { "\($0)" } ?? "-")",
+                        "rbac": "\(record.denial ?? "-")",
                         "duration": "\(Int(milliseconds))ms",
                     ]
                 )

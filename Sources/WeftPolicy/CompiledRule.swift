@@ -3,9 +3,10 @@
 
 import WeftModel
 
-/// One `from` entry, `to` entry or `when` condition as the node matches it: every field must match.
-/// A group without fields matches nothing, as ztunnel skips empty matches; this is how a DENY entry that
-/// only had waypoint-only fields stops matching.
+/// One `from` entry, `to` entry or `when` condition as the node or the waypoint matches it: every field
+/// must match. A group without fields matches nothing, as ztunnel skips empty matches; this is how a DENY
+/// entry that only had waypoint-only fields stops matching at the node (at the waypoint, only an entry the
+/// loader would have rejected, such as an empty `source: {}` or an unknown `when` key, has no fields).
 ///
 /// The compiled structure is made of final classes so the evaluation loops retain one reference per
 /// element rather than copying each element's arrays and strings.
@@ -23,7 +24,7 @@ final class MatchGroup: Sendable {
     }
 
     @inline(__always)
-    func matches(_ facts: ConnectionFacts) -> Bool {
+    func matches<Facts: PolicyFacts>(_ facts: Facts) -> Bool {
         if fields.isEmpty { return false }
         for index in fields.indices where !fields[index].matches(facts) { return false }
         return true
@@ -42,14 +43,15 @@ final class Clause: Sendable {
     }
 
     @inline(__always)
-    func matches(_ facts: ConnectionFacts) -> Bool {
+    func matches<Facts: PolicyFacts>(_ facts: Facts) -> Bool {
         for index in groups.indices where groups[index].matches(facts) { return true }
         return false
     }
 }
 
-/// A rule compiled for the node. It matches when it was not dropped and every clause matches; a rule
-/// without clauses (`{}`) matches every connection.
+/// A rule compiled for the node or the waypoint. It matches when it was not dropped and every clause
+/// matches; a rule without clauses (`{}`) matches every connection or request. At the waypoint every rule
+/// is ``NodeEnforcement/enforced`` and has no waypoint-only fields.
 final class CompiledRule: Sendable {
     let index: Int
     let enforcement: NodeEnforcement
@@ -64,38 +66,61 @@ final class CompiledRule: Sendable {
     }
 
     @inline(__always)
-    func matches(_ facts: ConnectionFacts) -> Bool {
+    func matches<Facts: PolicyFacts>(_ facts: Facts) -> Bool {
         if enforcement == .dropped { return false }
         for index in clauses.indices where !clauses[index].matches(facts) { return false }
         return true
     }
 }
 
-/// A policy compiled for the node, with its reference precomputed so decisions only copy it. A class so
-/// the hot path retains one reference per candidate instead of copying the policy's fields.
+/// A policy compiled for the node or the waypoint, with its reference precomputed so decisions only copy
+/// it. A class so the hot path retains one reference per candidate instead of copying the policy's fields.
 final class CompiledPolicy: Sendable {
+    /// What a policy does when one of its rules matches, for one enforcement point.
+    enum Role: Sendable {
+        /// ALLOW.
+        case allow
+        /// DENY.
+        case deny
+        /// CUSTOM at the waypoint: Weft has no external authorizer, so a match denies (fail closed). Checked
+        /// before DENY, as Istio asks the provider first.
+        case custom
+        /// Not evaluated: AUDIT (never changes a decision), and CUSTOM at the node (as ztunnel ignores it).
+        case ignored
+    }
+
     let policy: AuthorizationPolicy
     let reference: PolicyReference
     let rules: [CompiledRule]
+    /// What a match does.
+    let role: Role
+    /// Whether the policy decides: a role other than ``Role/ignored`` and not dry-run.
+    let isEnforced: Bool
+    /// Whether the policy is dry-run and would otherwise decide: evaluated only to report what it would do.
+    let isDryRun: Bool
 
-    init(_ policy: AuthorizationPolicy) {
+    /// Compiles `policy` for an enforcement point.
+    init(_ policy: AuthorizationPolicy, for enforcer: RuleCompiler.Enforcer = .node) {
         self.policy = policy
         self.reference = PolicyReference(policy)
-        self.isEnforced = (policy.action == .allow || policy.action == .deny) && !policy.dryRun
-        self.isDeny = policy.action == .deny
+        let role: Role
+        switch (policy.action, enforcer) {
+        case (.allow, _): role = .allow
+        case (.deny, _): role = .deny
+        case (.custom, .waypoint): role = .custom
+        case (.custom, .node), (.audit, _): role = .ignored
+        }
+        self.role = role
+        self.isEnforced = role != .ignored && !policy.dryRun
+        self.isDryRun = role != .ignored && policy.dryRun
         self.rules = policy.rules.map {
-            NodeCompiler.compile($0, action: policy.action, policyNamespace: policy.namespace)
+            RuleCompiler.compile($0, for: enforcer, action: policy.action, policyNamespace: policy.namespace)
         }
     }
 
-    /// Whether the node enforces the policy: ALLOW or DENY, and not dry-run.
-    let isEnforced: Bool
-    /// Whether the policy is a DENY policy.
-    let isDeny: Bool
-
     /// The index (in `spec.rules`) of the first rule that matches, if any. No rules: no match.
     @inline(__always)
-    func firstMatchingRule(_ facts: ConnectionFacts) -> Int? {
+    func firstMatchingRule<Facts: PolicyFacts>(_ facts: Facts) -> Int? {
         for index in rules.indices where rules[index].matches(facts) { return rules[index].index }
         return nil
     }

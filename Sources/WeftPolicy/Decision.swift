@@ -38,8 +38,8 @@ public struct PolicyReference: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The node's answer for one connection, with what decided it. Cheap to produce: no strings are built
-/// until ``description`` (or ``PolicySet/explain(_:)``) is asked for.
+/// The answer for one connection (node) or request (waypoint), with what decided it. Cheap to produce: no
+/// strings are built until ``description`` (or an `explain`) is asked for.
 public struct Decision: Hashable, Sendable, CustomStringConvertible {
     /// Allow or deny the connection.
     public enum Verdict: String, Hashable, Sendable {
@@ -49,7 +49,8 @@ public struct Decision: Hashable, Sendable, CustomStringConvertible {
 
     /// What decided, in Istio's evaluation order.
     public enum Cause: Hashable, Sendable {
-        /// A DENY policy's rule matched.
+        /// A DENY policy's rule matched (at a waypoint also a CUSTOM policy's, which Weft enforces as a
+        /// denial for lack of an external authorizer; the reference's action says which).
         case deniedByPolicy(PolicyReference, rule: Int)
         /// No DENY matched and no ALLOW policy applies to the workload.
         case noAllowPolicy
@@ -59,15 +60,39 @@ public struct Decision: Hashable, Sendable, CustomStringConvertible {
         case noAllowPolicyMatched(allowPolicies: Int)
     }
 
-    /// Whether the connection may proceed.
+    /// What the dry-run policies that apply would have decided had they been enforced together with the
+    /// enforced ones (Istio's `istio.io/dry-run` shadow evaluation); reported, never enforced.
+    public struct DryRun: Hashable, Sendable, CustomStringConvertible {
+        /// The verdict with dry-run policies enforced too.
+        public let verdict: Verdict
+        /// Its cause.
+        public let cause: Cause
+
+        /// Creates a dry-run outcome.
+        public init(verdict: Verdict, cause: Cause) {
+            self.verdict = verdict
+            self.cause = cause
+        }
+
+        /// `dry-run would deny: denied by DENY policy ns/x rule 0`.
+        public var description: String {
+            "dry-run would \(verdict == .allow ? "allow" : "deny"): " + Decision.describe(cause)
+        }
+    }
+
+    /// Whether the connection or request may proceed.
     public let verdict: Verdict
     /// Why.
     public let cause: Cause
+    /// What dry-run policies would have decided; `nil` when none applies (always at the node, which does not
+    /// evaluate them on the data path).
+    public let dryRun: DryRun?
 
     /// Creates a decision.
-    public init(verdict: Verdict, cause: Cause) {
+    public init(verdict: Verdict, cause: Cause, dryRun: DryRun? = nil) {
         self.verdict = verdict
         self.cause = cause
+        self.dryRun = dryRun
     }
 
     /// Whether the verdict is ``Verdict/allow``.
@@ -81,8 +106,13 @@ public struct Decision: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The reason in a log line: `denied by DENY policy shop/x rule 0 (p.yaml:4)`.
+    /// The reason in a log line: `denied by DENY policy shop/x rule 0 (p.yaml:4)`, followed by
+    /// `; dry-run would …` when dry-run policies apply.
     public var description: String {
+        Self.describe(cause) + (dryRun.map { "; \($0)" } ?? "")
+    }
+
+    private static func describe(_ cause: Cause) -> String {
         switch cause {
         case .deniedByPolicy(let policy, let rule): return "denied by \(policy.describing(rule: rule))"
         case .noAllowPolicy: return "allowed: no DENY policy matched and no ALLOW policy applies"

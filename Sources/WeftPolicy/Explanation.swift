@@ -21,6 +21,14 @@ public struct Explanation: Sendable, CustomStringConvertible {
     public var description: String {
         var lines = ["\(decision.verdict.rawValue): \(reason)", "connection: \(facts)"]
         lines.append(policies.isEmpty ? "no AuthorizationPolicy applies at the node" : "policies applying at the node:")
+        lines += Self.lines(policies)
+        return lines.joined(separator: "\n")
+    }
+
+    /// One line per policy, then one per rule and per rule detail, indented: the body shared with
+    /// ``WaypointExplanation``.
+    static func lines(_ policies: [PolicyTrace]) -> [String] {
+        var lines: [String] = []
         for policy in policies {
             lines.append("  \(policy)")
             for rule in policy.rules {
@@ -28,13 +36,13 @@ public struct Explanation: Sendable, CustomStringConvertible {
                 lines += rule.details.map { "      \($0)" }
             }
         }
-        return lines.joined(separator: "\n")
+        return lines
     }
 }
 
-/// One applicable policy in an ``Explanation``.
+/// One applicable policy in an ``Explanation`` (node) or a ``WaypointExplanation``.
 public struct PolicyTrace: Sendable, CustomStringConvertible {
-    /// Why the policy applies to the workload.
+    /// Why the policy applies to the workload or request.
     public enum Scope: Hashable, Sendable {
         /// Root namespace, no selector.
         case meshWide
@@ -42,22 +50,25 @@ public struct PolicyTrace: Sendable, CustomStringConvertible {
         case namespace
         /// Its selector matches the workload's labels (`meshWide`: it is a root-namespace policy).
         case selector(LabelSelector, meshWide: Bool)
+        /// At a waypoint: this `targetRefs` entry binds it (the waypoint's Gateway, the `istio-waypoint`
+        /// GatewayClass, or the Service the request is for).
+        case targetRef(AuthorizationPolicy.TargetReference)
     }
 
-    /// Whether the node enforces the policy.
+    /// Whether the node or waypoint enforces the policy.
     public enum Status: Hashable, Sendable {
         case enforced
         /// `istio.io/dry-run`: evaluated, not enforced.
         case dryRun
-        /// AUDIT or CUSTOM: not evaluated at the node; the text says why.
+        /// Not evaluated (AUDIT; CUSTOM at the node); the text says why.
         case ignored(String)
     }
 
     /// The policy.
     public let policy: PolicyReference
-    /// Why it applies to the workload.
+    /// Why it applies to the workload or request.
     public let scope: Scope
-    /// Whether the node enforces it.
+    /// Whether the node or waypoint enforces it.
     public let status: Status
     /// Whether any rule matched (always false for ignored policies).
     public let matched: Bool
@@ -73,6 +84,8 @@ public struct PolicyTrace: Sendable, CustomStringConvertible {
         case .selector(let selector, let meshWide):
             let labels = selector.matchLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             scopeText = "selector \(labels.joined(separator: ","))" + (meshWide ? " in every namespace" : "")
+        case .targetRef(let target):
+            scopeText = "targetRef \(target)"
         }
         let outcome: String
         switch status {
@@ -89,9 +102,10 @@ public struct PolicyTrace: Sendable, CustomStringConvertible {
 public struct RuleTrace: Sendable {
     /// The rule's index in `spec.rules`.
     public let index: Int
-    /// How the node enforces the rule.
+    /// How the node enforces the rule; always ``NodeEnforcement/enforced`` at a waypoint, which enforces
+    /// rules as written.
     public let enforcement: NodeEnforcement
-    /// Whether the rule matched the connection (never for dropped or no-effect rules).
+    /// Whether the rule matched the connection or request (never for dropped or no-effect rules).
     public let matched: Bool
     /// One line per clause (`from`, `to`, each `when`) and one per note on waypoint-only fields.
     public let details: [String]

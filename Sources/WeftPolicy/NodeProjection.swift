@@ -88,7 +88,7 @@ extension AuthorizationPolicy {
     /// dropped when they use a waypoint-only field (AUDIT and CUSTOM policies are ignored by the node anyway).
     public var nodeProjection: [RuleProjection] {
         rules.map { rule in
-            let compiled = NodeCompiler.compile(rule, action: action, policyNamespace: namespace)
+            let compiled = RuleCompiler.compile(rule, for: .node, action: action, policyNamespace: namespace)
             let empty = compiled.clauses.filter { $0.groups.allSatisfy(\.fields.isEmpty) }.map(\.name)
             return RuleProjection(
                 ruleIndex: rule.index, enforcement: compiled.enforcement, waypointOnlyFields: compiled.waypointOnly,

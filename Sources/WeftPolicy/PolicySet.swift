@@ -29,13 +29,13 @@ import WeftModel
 /// destination's namespace whose selectors share a label with the destination. Matching is a loop over
 /// precompiled fields (rule → clauses → groups → fields, ztunnel's structure). When several policies
 /// match, the one reported is the first in `namespace/name` order, so decisions do not depend on hashing.
-/// A waypoint (L7) mode will compile the HTTP fields instead of projecting them away and read request
-/// facts alongside ``ConnectionFacts``; the index and the evaluation order stay the same.
+/// The waypoint (L7) has its own index, by `targetRefs` (``WaypointPolicySet``), and shares the compiled
+/// match structure (compiled with HTTP fields instead of projecting them away) and the evaluation order.
 public struct PolicySet: Sendable {
     /// Istio's root namespace: its policies without a selector apply to the whole mesh, and its selector
     /// policies to matching workloads of every namespace.
     public let rootNamespace: String
-    /// Policies bound to a waypoint with `targetRefs`; the node never evaluates them.
+    /// Policies bound to a waypoint with `targetRefs`; the node never evaluates them (see ``WaypointPolicySet``).
     public let waypointPolicies: [AuthorizationPolicy]
     /// The node's policies sorted by `namespace/name`; indexes below point into it.
     let compiled: [CompiledPolicy]
@@ -54,7 +54,7 @@ public struct PolicySet: Sendable {
         self.waypointPolicies = policies.filter(\.isWaypointBound)
         let nodePolicies = policies.filter { !$0.isWaypointBound }
             .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
-        self.compiled = nodePolicies.map(CompiledPolicy.init)
+        self.compiled = nodePolicies.map { CompiledPolicy($0, for: .node) }
         var meshWide = PolicyBucket()
         var byNamespace: [String: PolicyBucket] = [:]
         for (index, policy) in nodePolicies.enumerated() {
@@ -81,31 +81,14 @@ public struct PolicySet: Sendable {
     /// - Parameter facts: The connection, with its destination workload's namespace and labels.
     /// - Returns: The decision and what caused it.
     public func evaluate(_ facts: ConnectionFacts) -> Decision {
-        var deny: (policy: Int, rule: Int)?
-        var allow: (policy: Int, rule: Int)?
-        var allowPolicies = 0
+        var verdict = VerdictAccumulator()
         forEachCandidate(namespace: facts.destinationNamespace, labels: facts.destinationLabels) { index in
             let policy = compiled[index]
             guard policy.isEnforced else { return }
-            if policy.isDeny {
-                if let current = deny, current.policy < index { return }
-                if let rule = policy.firstMatchingRule(facts) { deny = (index, rule) }
-            } else {
-                allowPolicies += 1
-                if deny != nil { return }
-                if let current = allow, current.policy < index { return }
-                if let rule = policy.firstMatchingRule(facts) { allow = (index, rule) }
-            }
+            verdict.consider(index, policy, facts)
         }
-        if let deny {
-            return Decision(verdict: .deny, cause: .deniedByPolicy(compiled[deny.policy].reference, rule: deny.rule))
-        }
-        if allowPolicies == 0 { return Decision(verdict: .allow, cause: .noAllowPolicy) }
-        if let allow {
-            let policy = compiled[allow.policy].reference
-            return Decision(verdict: .allow, cause: .allowedByPolicy(policy, rule: allow.rule))
-        }
-        return Decision(verdict: .deny, cause: .noAllowPolicyMatched(allowPolicies: allowPolicies))
+        let outcome = verdict.outcome(compiled)
+        return Decision(verdict: outcome.verdict, cause: outcome.cause)
     }
 
     /// The policies that apply at the node to a workload, enforced or not (AUDIT, CUSTOM, dry-run), sorted

@@ -4,6 +4,7 @@
 import NIOCore
 import NIOHTTP1
 import WeftModel
+import WeftPolicy
 import WeftRoute
 
 /// The waypoint's HTTP/1.1 proxy for one terminated HBONE stream (a client connection to `service:port`):
@@ -24,6 +25,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         /// The Service and port the client addressed (from the CONNECT authority).
         var service: MeshService
         var port: UInt16
+        /// The `VIP:port` the client addressed (the CONNECT authority).
+        var destination: HostPort
         /// The caller's identity and address (the HBONE peer).
         var peerIdentity: SPIFFEID
         var peerIP: IPAddress?
@@ -129,9 +132,23 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         record.peerIP = environment.peerIP
         responded = false
         let waypoint = environment.state()
+        // Dot segments and escaped unreserved characters are resolved before policy and routing see the path
+        // (Istio's default normalisation), so `/a/../b` or `/%2E%2E/b` cannot slip past a rule on `/b`.
+        guard let target = Self.normalizer.normalize(head.uri) else {
+            return answer(400, flag: "-", body: "malformed request target\n", context: context)
+        }
+        if let policies = waypoint.policies {
+            let decision = policies.evaluate(requestFacts(head: head, path: target.path))
+            if !decision.isAllowed {
+                record.denial = "\(decision)"
+                return answer(
+                    Decision.deniedHTTPStatus, flag: "-", body: Decision.deniedHTTPBody, context: context
+                )
+            }
+        }
         let parent = RouteParent(namespace: environment.service.namespace, name: environment.service.name, port: environment.port)
         var request = RouteRequest(
-            method: record.method, path: head.uri, authority: record.authority,
+            method: record.method, path: target.requestTarget, authority: record.authority,
             headers: head.headers.map { HTTPHeaderField($0.name, $0.value) }
         )
         var backendService = environment.service
@@ -248,6 +265,24 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 on: context.eventLoop
             )
         }
+    }
+
+    static let normalizer = PathNormalizer()
+
+    /// What AuthorizationPolicy sees of a request: the caller (mTLS peer), the Service and port it addressed,
+    /// method, host, normalised path and headers.
+    private func requestFacts(head: HTTPRequestHead, path: String) -> RequestFacts {
+        let service = environment.service
+        let connection = ConnectionFacts(
+            sourceIP: environment.peerIP ?? .v4(0), sourceIdentity: environment.peerIdentity,
+            destinationIP: environment.destination.ip, destinationPort: environment.port,
+            destinationNamespace: service.namespace, destinationLabels: service.labels, destinationName: service.uid
+        )
+        return RequestFacts(
+            connection: connection, service: .init(service), method: "\(head.method)",
+            authority: head.headers["host"].first ?? "", path: path,
+            headers: head.headers.map { (name: $0.name, value: $0.value) }
+        )
     }
 
     /// Closes an upstream request channel and the HBONE stream under it.

@@ -23,6 +23,8 @@ public struct RequestRecord: Sendable {
     public internal(set) var flags = "-"
     public internal(set) var requestBytes = 0
     public internal(set) var responseBytes = 0
+    /// Why AuthorizationPolicy denied the request (the deciding policy and rule), when it did.
+    public internal(set) var denial: String?
     /// How many times the request was tried again.
     public internal(set) var retries = 0
     public let started = ContinuousClock.now

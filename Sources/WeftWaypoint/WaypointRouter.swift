@@ -61,7 +61,7 @@ public struct WaypointRouter: HBONEInboundRouter {
             }
         }
         var environment = HTTPProxyHandler.Environment(
-            state: state, upstreams: upstreams, service: service, port: port.port,
+            state: state, upstreams: upstreams, service: service, port: port.port, destination: request.authority,
             peerIdentity: peer.identity, peerIP: peer.remoteAddress?.ipAddress.flatMap { IPAddress($0) }, record: record,
             headerTimeout: headerTimeout
         )

@@ -2,20 +2,28 @@
 // Weft — an ambient service-mesh data plane.
 
 import WeftModel
+import WeftPolicy
 import WeftRoute
 
 /// The configuration a waypoint routes with: the mesh snapshot and, per Service port, the compiled HTTPRoutes.
 /// Swapped whole on reload.
 public struct WaypointState: Sendable {
     public let snapshot: MeshSnapshot
+    /// The AuthorizationPolicies bound to this waypoint or to its Services (`targetRefs`); `nil`: none apply.
+    public let policies: WaypointPolicySet?
     private let tables: @Sendable (RouteParent) -> RouteTable?
 
     /// - Parameters:
     ///   - snapshot: The mesh.
     ///   - routeTable: The compiled HTTPRoutes of a Service port (WeftConfig's `MeshRoutes` builds them once per
     ///     configuration); `nil` when no route is attached.
-    public init(snapshot: MeshSnapshot, routeTable: @escaping @Sendable (RouteParent) -> RouteTable?) {
+    ///   - policies: The L7 AuthorizationPolicies for this waypoint.
+    public init(
+        snapshot: MeshSnapshot, policies: WaypointPolicySet? = nil,
+        routeTable: @escaping @Sendable (RouteParent) -> RouteTable?
+    ) {
         self.snapshot = snapshot
+        self.policies = policies
         self.tables = routeTable
     }
 

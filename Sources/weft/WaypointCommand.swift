@@ -7,6 +7,7 @@ import NIOCore
 import WeftConfig
 import WeftIdentity
 import WeftNode
+import WeftPolicy
 import WeftRoute
 import WeftTelemetry
 import WeftWaypoint
@@ -64,7 +65,16 @@ struct Waypoint: AsyncParsableCommand {
         configuration.readinessAddress = try EndpointAddress.parse(readinessAddress, option: "--readiness-address")
         let routes = result.routes ?? MeshRoutes()
         // GRPCRoutes (gRPC methods as paths) first, then HTTPRoutes, for a Service port.
-        let state = WaypointState(snapshot: snapshot, routeTable: { routes.grpcRouteTable(for: $0) ?? routes.httpRouteTable(for: $0) })
+        guard let gateway = WaypointDaemon.waypoint(of: workload, in: snapshot) else {
+            logger.critical(
+                "cannot start: --workload \(workload) is not a waypoint's pod; label it gateway.networking.k8s.io/gateway-name: <name of a Gateway with gatewayClassName istio-waypoint in its namespace>"
+            )
+            throw ExitCode(1)
+        }
+        let state = WaypointState(
+            snapshot: snapshot, policies: WaypointPolicySet(snapshot: snapshot, waypoint: gateway),
+            routeTable: { routes.grpcRouteTable(for: $0) ?? routes.httpRouteTable(for: $0) }
+        )
         do {
             try await WaypointDaemon(configuration: configuration, state: state, ca: ca, logger: logger).run()
         } catch {
