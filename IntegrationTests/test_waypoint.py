@@ -99,6 +99,11 @@ spec:
       requestRedirect: {path: {type: ReplaceFullPath, replaceFullPath: /new}, statusCode: 301}
   - matches: [{path: {type: PathPrefix, value: /missing}}]
     backendRefs: [{name: nope, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /legacy}}]
+    filters:
+    - type: URLRewrite
+      urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /v2/modern}}
+    backendRefs: [{name: echo-v2, port: 80}]
   - matches: [{path: {type: PathPrefix, value: /mirror}}]
     filters:
     - type: RequestMirror
@@ -515,3 +520,29 @@ def test_l7_authorization_by_identity_method_and_path(mesh: WaypointMesh):
     lines = mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["status"] == "403", count=8)
     assert any("secure-deny-admin" in l["rbac"] for l in lines), [l.raw for l in lines]
     assert any(l["src.identity"].endswith("/sa/intruder") for l in lines)
+
+
+def test_url_rewrite_replaces_the_matched_prefix(mesh: WaypointMesh):
+    c = mesh.connect()
+    try:
+        r = c.request("/legacy/items?id=7")
+    finally:
+        c.close()
+    assert r.status == 200 and r.json()["server"] == "v2", r
+    assert r.json()["path"] == "/v2/modern/items?id=7", r.json()
+
+
+def test_check_rejects_a_malformed_regex_with_file_and_line(mesh: WaypointMesh):
+    bad = mesh.lab.write("bad-route.yaml", """apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: broken, namespace: demo}
+spec:
+  parentRefs: [{group: "", kind: Service, name: echo, port: 80}]
+  rules:
+  - matches: [{path: {type: RegularExpression, value: "/api/(v1"}}]
+    backendRefs: [{name: echo-v1, port: 80}]
+""")
+    r = mesh.lab.run_weft("check", bad)
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert f"{bad}:7:" in out and "HTTPRoute/demo/broken" in out and "regular expression" in out, out
