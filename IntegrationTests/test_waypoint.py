@@ -172,6 +172,7 @@ class WaypointMesh:
     waypoint_log: LogFile
     waypoint_ip: str
     v2_url: str
+    spans_file: object
 
     def connect(self) -> HTTPConnection:
         return HTTPConnection(self.client_ip, VIP)
@@ -245,15 +246,23 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
         assert check.returncode == 0, check.stdout + check.stderr
         lab.start_node("node-b", config, ca, [v1_ip, v2_ip])
         lab.start_node("node-a", config, ca, [client_ip, intruder_ip])
+        collector_ip = lab.ip(7)
+        spans_file = lab.root / "otlp.txt"
+        p = lab._spawn([sys.executable, str(HERE / "helpers" / "otlp_collector.py"), "--host", collector_ip, "--out",
+                        str(spans_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ready, _, _ = select.select([p.stdout], [], [], STARTUP_TIMEOUT)
+        assert ready, "OTLP collector did not start"
+        collector_port = int(p.stdout.readline().split()[1])
         log_path = lab.root / "waypoint.log"
         out = open(log_path, "wb")
         lab._files.append(out)
         lab._spawn([str(weft), "waypoint", "--config", str(config), "--ca-dir", str(ca.dir), "--workload",
                     "demo/waypoint", "--threads", "2", "--header-timeout", "2s",
-                    "--metrics-address", f"{waypoint_ip}:15020", "--readiness-address", f"{waypoint_ip}:15021"], stdout=out, stderr=subprocess.STDOUT)
+                    "--metrics-address", f"{waypoint_ip}:15020", "--readiness-address", f"{waypoint_ip}:15021",
+                    "--otlp-endpoint", f"http://{collector_ip}:{collector_port}", "--otlp-protocol", "http/json"], stdout=out, stderr=subprocess.STDOUT)
         log = LogFile(log_path)
         log.wait_for("listening", addr=f"[IPv4]{waypoint_ip}:15008", timeout=STARTUP_TIMEOUT)
-        yield WaypointMesh(lab, client_ip, log, waypoint_ip, f"http://{v2_ip}:{port}")
+        yield WaypointMesh(lab, client_ip, log, waypoint_ip, f"http://{v2_ip}:{port}", spans_file)
     finally:
         lab.close()
 
@@ -546,3 +555,33 @@ spec:
     assert r.returncode == 1, r.stdout + r.stderr
     out = r.stdout + r.stderr
     assert f"{bad}:7:" in out and "HTTPRoute/demo/broken" in out and "regular expression" in out, out
+
+
+def test_trace_context_continues_through_the_waypoint_and_spans_are_exported(mesh: WaypointMesh):
+    import base64
+    trace_id, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    c = mesh.connect()
+    try:
+        r = c.request("/v2/traced", {"traceparent": f"00-{trace_id}-{parent}-01", "tracestate": "vendor=x"})
+    finally:
+        c.close()
+    assert r.status == 200, r
+    seen = r.json()["headers"]["traceparent"].split("-")
+    # Same trace, and the backend's parent is the waypoint's span, not the caller's.
+    assert seen[1] == trace_id and seen[2] != parent and seen[3] == "01", seen
+    deadline = time.time() + 15
+    exported = ""
+    while time.time() < deadline:
+        text = mesh.spans_file.read_text() if mesh.spans_file.exists() else ""
+        exported = "\n".join(base64.b64decode(line.split()[-1]).decode(errors="replace") for line in text.splitlines())
+        if seen[2] in exported or base64.b64encode(bytes.fromhex(seen[2])).decode() in exported:
+            break
+        time.sleep(0.2)
+    spans = json.loads(exported.splitlines()[-1]) if exported else {}
+    found = [s for rs in spans.get("resourceSpans", []) for ss in rs.get("scopeSpans", []) for s in ss.get("spans", [])]
+    def b64(hex_id: str) -> str:  # swift-otel's OTLP/JSON carries ids as protobuf JSON bytes (base64)
+        return base64.b64encode(bytes.fromhex(hex_id)).decode()
+
+    mine = [s for s in found if s.get("name") == "echo-v2.demo.svc.cluster.local:80/*" and s["traceId"] == b64(trace_id)]
+    assert mine, exported[:2000]
+    assert mine[0]["parentSpanId"] == b64(parent) and mine[0]["spanId"] == b64(seen[2]), mine[0]

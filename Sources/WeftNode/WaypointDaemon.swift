@@ -100,7 +100,8 @@ public struct WaypointDaemon: Sendable {
         return workload
     }
 
-    public func run() async throws {
+    /// Runs until SIGTERM/SIGINT; `additionalServices` (e.g. the OTLP exporter) run alongside and stop last.
+    public func run(additionalServices: [any Service] = []) async throws {
         let workload = try Self.workload(configuration.workload, in: state.snapshot)
         let identity = state.snapshot.identity(of: workload)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
@@ -145,7 +146,7 @@ public struct WaypointDaemon: Sendable {
         let inbound = router
         let contexts = TLSContextCache(identities: identities, keyExchange: configuration.hbone.keyExchange)
         let tracker = ConnectionTracker()
-        var services: [any Service] = []
+        var services: [any Service] = additionalServices
         let endpoints: [(String, HostPort?, HTTPEndpointHandler.Responder)] = [
             ("readiness", configuration.readinessAddress, { request in
                 guard request.path == "/healthz/ready" else { return EndpointResponse(status: .notFound, text: "readiness is on /healthz/ready") }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Weft — an ambient service-mesh data plane.
 
+import Instrumentation
 import NIOCore
 import NIOHTTP1
+import Tracing
 import WeftModel
 import WeftPolicy
 import WeftRoute
@@ -55,6 +57,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var responded = false
     private var headerDeadline: Scheduled<Void>?
     private var currentContext: ChannelHandlerContext?
+    /// The waypoint's span of the current request (a no-op span unless tracing is configured).
+    private var span: (any Span)?
     /// The HBONE stream under the current upstream (the same channel for HTTP/1.1; the HTTP/2 connection's
     /// transport for HTTP/2), closed with it.
     private var upstreamTransport: (any Channel)?
@@ -184,6 +188,19 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
         if !request.authority.isEmpty { outgoing.headers.replaceOrAdd(name: "host", value: request.authority) }
         outgoing.headers.replaceOrAdd(name: "x-request-id", value: record.requestID)
+        // The caller's trace (W3C or B3) continues in the waypoint's span, whose context goes upstream (Envoy's
+        // waypoint does the same); without a tracer configured, the headers pass through unchanged.
+        var caller = ServiceContext.topLevel
+        InstrumentationSystem.instrument.extract(head.headers, into: &caller, using: HTTPHeadersExtractor())
+        let span = startSpan(
+            "\(backendService.hostname):\(backendPort)/*", context: caller, ofKind: .client
+        )
+        span.attributes["http.request.method"] = record.method
+        span.attributes["url.path"] = request.path
+        span.attributes["guid:x-request-id"] = record.requestID
+        span.attributes["upstream_cluster"] = "\(backendService.namespace)/\(backendService.name):\(backendPort)"
+        InstrumentationSystem.instrument.inject(span.context, into: &outgoing.headers, using: HTTPHeadersInjector())
+        self.span = span
         record.upstreamCluster = "\(backendService.namespace)/\(backendService.name):\(backendPort)"
         record.backendService = backendService
         replay = (outgoing, [], 0, false)
@@ -448,6 +465,14 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     }
 
     private func complete() {
+        if let span {
+            span.attributes["http.response.status_code"] = record.status
+            span.attributes["response_flags"] = record.flags
+            if let host = record.upstreamHost { span.attributes["upstream_host"] = host }
+            if record.status >= 500 || record.status == 0 { span.setStatus(SpanStatus(code: .error)) }
+            span.end()
+            self.span = nil
+        }
         environment.record(record)
         record = RequestRecord()
         selection = nil

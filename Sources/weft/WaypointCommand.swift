@@ -2,7 +2,10 @@
 // Weft — an ambient service-mesh data plane.
 
 import ArgumentParser
+import Instrumentation
 import Logging
+import OTel
+import ServiceLifecycle
 import NIOCore
 import WeftConfig
 import WeftIdentity
@@ -41,7 +44,19 @@ struct Waypoint: AsyncParsableCommand {
     @Option(help: "Readiness endpoint (/healthz/ready): ip:port, or 'off'.")
     var readinessAddress: String = "0.0.0.0:15021"
 
+    @Option(help: "Export spans over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (default: no tracing; trace headers pass through).")
+    var otlpEndpoint: String?
+
+    @Option(help: "OTLP encoding: http/protobuf or http/json.")
+    var otlpProtocol: String = "http/protobuf"
+
     func validate() throws {
+        if let otlpEndpoint, !(otlpEndpoint.hasPrefix("http://") || otlpEndpoint.hasPrefix("https://")) {
+            throw ValidationError("--otlp-endpoint \(otlpEndpoint): use an http:// or https:// URL, e.g. http://127.0.0.1:4318")
+        }
+        guard ["http/protobuf", "http/json"].contains(otlpProtocol) else {
+            throw ValidationError("--otlp-protocol \(otlpProtocol): use http/protobuf or http/json")
+        }
         do {
             _ = try EndpointAddress.parse(metricsAddress, option: "--metrics-address")
             _ = try EndpointAddress.parse(readinessAddress, option: "--readiness-address")
@@ -75,11 +90,37 @@ struct Waypoint: AsyncParsableCommand {
             snapshot: snapshot, policies: WaypointPolicySet(snapshot: snapshot, waypoint: gateway),
             routeTable: { routes.grpcRouteTable(for: $0) ?? routes.httpRouteTable(for: $0) }
         )
+        var services: [any Service] = []
+        if let otlpEndpoint {
+            var otel = OTel.Configuration.default
+            otel.serviceName = "weft-waypoint"
+            otel.resourceAttributes = ["service.instance.id": workload]
+            otel.logs.enabled = false
+            otel.metrics.enabled = false
+            otel.traces.enabled = true
+            otel.traces.exporter = .otlp
+            otel.traces.otlpExporter.endpoint =
+                otlpEndpoint.hasSuffix("/v1/traces") ? otlpEndpoint : otlpEndpoint.trimmingSuffix("/") + "/v1/traces"
+            otel.traces.otlpExporter.protocol = otlpProtocol == "http/json" ? .httpJSON : .httpProtobuf
+            otel.traces.batchSpanProcessor.scheduleDelay = .milliseconds(500)
+            otel.propagators = [.traceContext]
+            let backend = try OTel.makeTracingBackend(configuration: otel)
+            InstrumentationSystem.bootstrap(backend.factory)
+            services.append(backend.service)
+            logger.info("tracing to OTLP collector", metadata: ["endpoint": "\(otel.traces.otlpExporter.endpoint)"])
+        }
         do {
-            try await WaypointDaemon(configuration: configuration, state: state, ca: ca, logger: logger).run()
+            try await WaypointDaemon(configuration: configuration, state: state, ca: ca, logger: logger)
+                .run(additionalServices: services)
         } catch {
             logger.critical("waypoint failed: \(error)")
             throw ExitCode(1)
         }
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
     }
 }
