@@ -109,6 +109,10 @@ spec:
     - type: RequestMirror
       requestMirror: {backendRef: {name: echo-v2, port: 80}}
     backendRefs: [{name: echo-v1, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /slowonce}}]
+    timeouts: {request: 5s, backendRequest: 300ms}
+    retry: {codes: [503], attempts: 2, backoff: 10ms}
+    backendRefs: [{name: echo-v1, port: 80}]
   - matches: [{path: {type: PathPrefix, value: /flaky}}]
     retry: {codes: [503], attempts: 3, backoff: 10ms}
     backendRefs: [{name: echo-v1, port: 80}]
@@ -585,3 +589,24 @@ def test_trace_context_continues_through_the_waypoint_and_spans_are_exported(mes
     mine = [s for s in found if s.get("name") == "echo-v2.demo.svc.cluster.local:80/*" and s["traceId"] == b64(trace_id)]
     assert mine, exported[:2000]
     assert mine[0]["parentSpanId"] == b64(parent) and mine[0]["spanId"] == b64(seen[2]), mine[0]
+
+
+def test_backend_request_timeout_retries_a_slow_attempt(mesh: WaypointMesh):
+    c = mesh.connect()
+    try:
+        started = time.monotonic()
+        r = c.request("/slowonce/a/2000")  # the first attempt hangs 2 s; the retry answers at once
+        elapsed = time.monotonic() - started
+    finally:
+        c.close()
+    assert r.status == 200 and elapsed < 1.5, (r, elapsed)
+    line = mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["path"] == "/slowonce/a/2000")[0]
+    assert line["retries"] == "1", line.raw
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_http2_prior_knowledge_on_an_http_port_is_detected(mesh: WaypointMesh):
+    out = h2_client(mesh, f"{VIP}:80", "/v2/from-h2")
+    assert out["error"] is None and out["status"] == 200, out
+    body = json.loads(out["body"])
+    assert body["server"] == "v2" and body["path"] == "/v2/from-h2", body  # routed by the HTTPRoute, sent as HTTP/1.1

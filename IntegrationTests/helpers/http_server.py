@@ -6,7 +6,7 @@ Usage: http_server.py --host 127.0.18.3 [--port 0] --name v1
 Prints ``READY <port>`` on stdout. Every request is answered 200 with a JSON body naming the server, the
 method, the path and the request headers it received (so a test sees what the waypoint forwarded), plus the
 response header ``x-served-by: <name>``. Paths starting with ``/status/<code>`` answer that status; ``/sleep/<ms>``
-waits first; ``/flaky/<key>/<n>`` answers 503 to the first n requests for that key, then 200. Keep-alive is
+waits first; ``/slowonce/<key>/<ms>`` waits only the first time; ``/flaky/<key>/<n>`` answers 503 to the first n requests for that key, then 200. Keep-alive is
 supported. ``/__seen`` lists every request received so far (path and Host), for mirroring tests. Runs until killed.
 """
 
@@ -54,6 +54,12 @@ def make_handler(name: str):
                     FLAKY[parts[2]] = FLAKY.get(parts[2], 0) + 1
                     if FLAKY[parts[2]] <= int(parts[3]):
                         status = 503
+            if len(parts) > 3 and parts[1] == "slowonce" and parts[3].isdigit():
+                with LOCK:
+                    FLAKY[parts[2]] = FLAKY.get(parts[2], 0) + 1
+                    first = FLAKY[parts[2]] == 1
+                if first:
+                    time.sleep(int(parts[3]) / 1000)
             if len(parts) > 2 and parts[1] == "sleep" and parts[2].isdigit():
                 time.sleep(int(parts[2]) / 1000)
             body = json.dumps({

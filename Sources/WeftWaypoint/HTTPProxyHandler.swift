@@ -57,6 +57,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var responded = false
     private var headerDeadline: Scheduled<Void>?
     private var currentContext: ChannelHandlerContext?
+    private var attemptTimeout: Scheduled<Void>?
     /// The waypoint's span of the current request (a no-op span unless tracing is configured).
     private var span: (any Span)?
     /// The HBONE stream under the current upstream (the same channel for HTTP/1.1; the HTTP/2 connection's
@@ -221,6 +222,17 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private func openUpstream(context: ChannelHandlerContext) {
         guard let backend else { return }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        attemptTimeout?.cancel()
+        attemptTimeout = nil
+        if let limit = selection?.timeouts?.effectiveBackendRequest {
+            // `backendRequest`: one attempt; when it passes, the attempt is retried if the policy allows, else 504.
+            let attempt = retryCount
+            attemptTimeout = context.eventLoop.scheduleTask(in: Self.timeAmount(limit)) {
+                let (handler, context) = loopBound.value
+                guard handler.retryCount == attempt else { return }
+                handler.attemptTimedOut(context: context)
+            }
+        }
         environment.upstreams.open(
             service: backend.service, port: backend.port, snapshot: backend.snapshot, on: context.eventLoop
         ).hop(to: context.eventLoop).whenComplete { result in
@@ -393,6 +405,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         case .end(let trailers):
             timeout?.cancel()
+            attemptTimeout?.cancel()
             // The state moves on first: ending the response can close the client's stream (HTTP/2) and closing
             // the upstream reports back, both synchronously.
             state = ended ? .idle : .discarding
@@ -414,6 +427,23 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
         state = ended ? .idle : .discarding
         answer(503, flag: "UC", body: "upstream connect error or disconnect/reset before headers\n", context: context, keepState: true)
+    }
+
+    private func attemptTimedOut(context: ChannelHandlerContext) {
+        switch state {
+        case .connecting, .forwarding:
+            if canRetry {
+                var upstream: (any Channel)?
+                if case .forwarding(let channel, _) = state { upstream = channel }
+                retry(context: context)
+                if let upstream { closeUpstream(upstream) }
+                return
+            }
+            if retryCount > 0 { record.flags = "URX" }
+            timedOut(context: context)
+        case .idle, .discarding:
+            break
+        }
     }
 
     private func timedOut(context: ChannelHandlerContext) {
@@ -443,6 +473,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         keepState: Bool = false
     ) {
         timeout?.cancel()
+        attemptTimeout?.cancel()
         record.status = status
         record.flags = flag
         var fields = HTTPHeaders(headers)
@@ -481,6 +512,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         timeout?.cancel()
+        attemptTimeout?.cancel()
         headerDeadline?.cancel()
         if case .forwarding(let upstream, _) = state { closeUpstream(upstream) }
         state = .idle

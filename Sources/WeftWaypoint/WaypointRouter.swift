@@ -67,8 +67,19 @@ public struct WaypointRouter: HBONEInboundRouter {
         )
         environment.version = version
         let settings = environment
+        guard version == .http1 else {
+            return .terminate { channel in
+                try version.configureServer(on: channel) { HTTPProxyHandler(environment: settings) }
+            }
+        }
+        // An `http` port: HTTP/1.1, or HTTP/2 with prior knowledge when the client starts with the h2 preface
+        // (forwarded upstream as HTTP/1.1, as Envoy does for such ports).
         return .terminate { channel in
-            try version.configureServer(on: channel) { HTTPProxyHandler(environment: settings) }
+            try channel.pipeline.syncOperations.addHandler(
+                HTTPProtocolDetector { detected, channel in
+                    try detected.configureServer(on: channel) { HTTPProxyHandler(environment: settings) }
+                }
+            )
         }
     }
 
