@@ -311,6 +311,7 @@ def test_header_modification_both_ways_and_request_id(mesh: WaypointMesh):
     assert seen["x-added"] == "by-route" and "x-remove-me" not in seen and seen["x-keep"] == "yes", seen
     assert len(seen["x-request-id"]) == 36, seen
     assert r.headers["x-route"] == "api", r.headers
+    assert r.headers["x-envoy-upstream-service-time"].isdigit(), r.headers
 
 
 def test_redirect_missing_backend_no_route_and_timeout(mesh: WaypointMesh):
@@ -335,6 +336,9 @@ def test_redirect_missing_backend_no_route_and_timeout(mesh: WaypointMesh):
         c.close()
     flags = {l["status"]: l["response_flags"] for l in mesh.waypoint_log.find("request complete")}
     assert flags.get("404") == "NR" and flags.get("504") == "UT", flags
+    details = {l["status"]: l["response_code_details"] for l in mesh.waypoint_log.find("request complete")}
+    assert details["404"] == "route_not_found" and details["504"] == "upstream_response_timeout", details
+    assert details["200"] == "via_upstream" and details["301"] == "direct_response", details
 
 
 def raw_exchange(mesh: WaypointMesh, data: bytes, wait: float = 5.0) -> tuple[bytes, bool]:
@@ -532,6 +536,7 @@ def test_l7_authorization_by_identity_method_and_path(mesh: WaypointMesh):
         assert status(mesh.client_ip, sneaky).status == 403, sneaky
     lines = mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["status"] == "403", count=8)
     assert any("secure-deny-admin" in l["rbac"] for l in lines), [l.raw for l in lines]
+    assert any(l["response_code_details"].startswith("rbac_access_denied_matched_policy[") for l in lines), [l.raw for l in lines]
     assert any(l["src.identity"].endswith("/sa/intruder") for l in lines)
 
 
@@ -543,6 +548,8 @@ def test_url_rewrite_replaces_the_matched_prefix(mesh: WaypointMesh):
         c.close()
     assert r.status == 200 and r.json()["server"] == "v2", r
     assert r.json()["path"] == "/v2/modern/items?id=7", r.json()
+    line = mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["path"] == "/legacy/items?id=7")[0]
+    assert line["original_path"] == "/legacy/items?id=7", line.raw
 
 
 def test_check_rejects_a_malformed_regex_with_file_and_line(mesh: WaypointMesh):

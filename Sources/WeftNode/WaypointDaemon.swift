@@ -136,7 +136,12 @@ public struct WaypointDaemon: Sendable {
                         "upstream_cluster": "\(record.upstreamCluster ?? "-")", "upstream_host": "\(record.upstreamHost ?? "-")",
                         "bytes_received": "\(record.requestBytes)", "bytes_sent": "\(record.responseBytes)",
                         "retries": "\(record.retries)", "src.identity": "\(record.peerIdentity.map { "\($0)" } ?? "-")",
-                        "rbac": "\(record.denial ?? "-")",
+                        "rbac": "\(record.denial ?? "-")", "protocol": "\(record.protocolName)",
+                        "response_code_details": "\(record.responseCodeDetails)",
+                        "upstream_service_time": "\(record.upstreamServiceTime.map { "\($0)" } ?? "-")",
+                        "user_agent": "\(record.userAgent ?? "-")", "x_forwarded_for": "\(record.forwardedFor ?? "-")",
+                        "original_path": "\(record.originalPath ?? "-")",
+                        "downstream_remote_address": "\(record.peerIP.map { "\($0)" } ?? "-")",
                         "duration": "\(Int(milliseconds))ms",
                     ]
                 )

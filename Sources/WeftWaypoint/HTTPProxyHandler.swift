@@ -58,6 +58,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var headerDeadline: Scheduled<Void>?
     private var currentContext: ChannelHandlerContext?
     private var attemptTimeout: Scheduled<Void>?
+    private var sentUpstream: ContinuousClock.Instant?
     /// The waypoint's span of the current request (a no-op span unless tracing is configured).
     private var span: (any Span)?
     /// The HBONE stream under the current upstream (the same channel for HTTP/1.1; the HTTP/2 connection's
@@ -132,6 +133,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
 
     private func begin(head: HTTPRequestHead, context: ChannelHandlerContext) {
         record = RequestRecord(method: "\(head.method)", path: head.uri, authority: head.headers["host"].first ?? "")
+        record.protocolName = head.version.major == 2 ? "HTTP/2" : "HTTP/1.1"
+        record.userAgent = head.headers.first(name: "user-agent")
+        record.forwardedFor = head.headers.first(name: "x-forwarded-for")
         record.requestID = head.headers["x-request-id"].first ?? RequestRecord.newRequestID()
         record.peerIdentity = environment.peerIdentity
         record.peerIP = environment.peerIP
@@ -140,12 +144,14 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         // Dot segments and escaped unreserved characters are resolved before policy and routing see the path
         // (Istio's default normalisation), so `/a/../b` or `/%2E%2E/b` cannot slip past a rule on `/b`.
         guard let target = Self.normalizer.normalize(head.uri) else {
+            record.responseCodeDetails = "invalid_request_target"
             return answer(400, flag: "-", body: "malformed request target\n", context: context)
         }
         if let policies = waypoint.policies {
             let decision = policies.evaluate(requestFacts(head: head, path: target.path))
             if !decision.isAllowed {
                 record.denial = "\(decision)"
+                record.responseCodeDetails = decision.responseCodeDetails ?? "rbac_access_denied"
                 return answer(
                     Decision.deniedHTTPStatus, flag: "-", body: Decision.deniedHTTPBody, context: context
                 )
@@ -160,14 +166,17 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         var backendPort = environment.port
         if let table = waypoint.routes(for: parent) {
             guard let selection = table.match(request) else {
+                record.responseCodeDetails = "route_not_found"
                 return answer(404, flag: "NR", body: "no route for \(record.method) \(head.uri)\n", context: context)
             }
             self.selection = selection
             record.route = "\(selection.match.route.key) rule \(selection.match.ruleIndex)"
             switch selection.outcome {
             case .failure(let failure):
+                record.responseCodeDetails = "invalid_backend"
                 return answer(500, flag: "-", body: "\(failure)\n", context: context)
             case .redirect(let redirect):
+                record.responseCodeDetails = "direct_response"
                 return answer(
                     redirect.statusCode, flag: "-", body: "", headers: [("location", redirect.location)], context: context
                 )
@@ -177,7 +186,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 }
                 backendService = service
                 backendPort = backend.port ?? environment.port
+                let before = request.path
                 selection.applyRequestFilters(to: &request)
+                if request.path != before { record.originalPath = before }
             }
         } else {
             selection = nil
@@ -338,6 +349,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             }
             let flag = (error as? WaypointUpstreams.Failure)?.flag ?? "UF"
             state = ended ? .idle : .discarding
+            record.responseCodeDetails = flag == "UH" ? "no_healthy_upstream" : "upstream_reset_before_response_started{connection_failure}"
             answer(503, flag: flag, body: "upstream connect error: \(error)\n", context: context, keepState: true)
         case .success(let upstream):
             record.upstreamHost = upstream.endpoint
@@ -367,6 +379,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
         state = .forwarding(upstream: channel, ended: ended)
         upstreamTransport = transport
+        sentUpstream = .now
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         for part in pending { channel.write(part, promise: nil) }
         channel.flush()
@@ -381,6 +394,11 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         switch part {
         case .head(var head):
             record.status = Int(head.status.code)
+            record.responseCodeDetails = "via_upstream"
+            if let sentUpstream {
+                let elapsed = ContinuousClock.now - sentUpstream
+                record.upstreamServiceTime = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+            }
             if selection?.retry?.retries(status: record.status) == true {
                 if canRetry {
                     // Retried: this answer is dropped; the upstream is closed after the state moved on.
@@ -394,6 +412,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 var fields = head.headers.map { HTTPHeaderField($0.name, $0.value) }
                 selection.applyResponseFilters(to: &fields)
                 head.headers = HTTPHeaders(fields.map { ($0.name, $0.value) })
+            }
+            if let time = record.upstreamServiceTime {
+                head.headers.replaceOrAdd(name: "x-envoy-upstream-service-time", value: "\(time)")
             }
             // Framing and connection headers belong to each hop (and are forbidden in HTTP/2): the encoder of the
             // client's side frames the body again.
@@ -460,6 +481,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 context.close(promise: nil)
                 return
             }
+            record.responseCodeDetails = "upstream_response_timeout"
             answer(504, flag: "UT", body: "upstream request timeout\n", context: context, keepState: true)
         case .idle, .discarding:
             break

@@ -25,6 +25,16 @@ public struct RequestRecord: Sendable {
     public internal(set) var responseBytes = 0
     /// Why AuthorizationPolicy denied the request (the deciding policy and rule), when it did.
     public internal(set) var denial: String?
+    /// `HTTP/1.1` or `HTTP/2`.
+    public internal(set) var protocolName = "HTTP/1.1"
+    public internal(set) var userAgent: String?
+    public internal(set) var forwardedFor: String?
+    /// The path before a URLRewrite changed it (Envoy's `X-ENVOY-ORIGINAL-PATH`).
+    public internal(set) var originalPath: String?
+    /// Envoy's `%RESPONSE_CODE_DETAILS%`: `via_upstream`, `route_not_found`, `rbac_access_denied_matched_policy[…]`…
+    public internal(set) var responseCodeDetails = "-"
+    /// Milliseconds from sending the request upstream to its response head (`x-envoy-upstream-service-time`).
+    public internal(set) var upstreamServiceTime: Int?
     /// How many times the request was tried again.
     public internal(set) var retries = 0
     public let started = ContinuousClock.now
