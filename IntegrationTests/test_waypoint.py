@@ -617,3 +617,18 @@ def test_http2_prior_knowledge_on_an_http_port_is_detected(mesh: WaypointMesh):
     assert out["error"] is None and out["status"] == 200, out
     body = json.loads(out["body"])
     assert body["server"] == "v2" and body["path"] == "/v2/from-h2", body  # routed by the HTTPRoute, sent as HTTP/1.1
+
+
+def test_connection_close_is_honoured(mesh: WaypointMesh):
+    s, code = socks_connect(mesh.client_ip, VIP, 80)
+    assert code == 0
+    s.settimeout(10)
+    s.sendall(b"GET /v2/bye HTTP/1.1\r\nhost: echo\r\nconnection: close\r\n\r\n")
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break  # closed by the waypoint after the response
+        data += chunk
+    s.close()
+    assert data.startswith(b"HTTP/1.1 200") and b"connection: close" in data.lower(), data[:300]

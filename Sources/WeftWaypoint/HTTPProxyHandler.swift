@@ -59,6 +59,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var currentContext: ChannelHandlerContext?
     private var attemptTimeout: Scheduled<Void>?
     private var sentUpstream: ContinuousClock.Instant?
+    /// Whether the client's connection stays open after this response (HTTP/1.0, `Connection: close`).
+    private var keepAlive = true
     /// The waypoint's span of the current request (a no-op span unless tracing is configured).
     private var span: (any Span)?
     /// The HBONE stream under the current upstream (the same channel for HTTP/1.1; the HTTP/2 connection's
@@ -134,6 +136,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private func begin(head: HTTPRequestHead, context: ChannelHandlerContext) {
         record = RequestRecord(method: "\(head.method)", path: head.uri, authority: head.headers["host"].first ?? "")
         record.protocolName = head.version.major == 2 ? "HTTP/2" : "HTTP/1.1"
+        keepAlive = head.isKeepAlive
         record.userAgent = head.headers.first(name: "user-agent")
         record.forwardedFor = head.headers.first(name: "x-forwarded-for")
         record.requestID = head.headers["x-request-id"].first ?? RequestRecord.newRequestID()
@@ -419,6 +422,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             // Framing and connection headers belong to each hop (and are forbidden in HTTP/2): the encoder of the
             // client's side frames the body again.
             for name in Self.hopByHop.union(["transfer-encoding"]) { head.headers.remove(name: name) }
+            if !keepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
             responded = true
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: head.headers))), promise: nil)
         case .body(let body):
@@ -431,8 +435,10 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             // the upstream reports back, both synchronously.
             state = ended ? .idle : .discarding
             if ended { complete() }
+            let close = !keepAlive  // read first: writing the end can start the next pipelined request
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             closeUpstream(upstream)
+            if close { context.close(promise: nil) }
         }
     }
 
@@ -499,6 +505,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         record.status = status
         record.flags = flag
         var fields = HTTPHeaders(headers)
+        if !keepAlive { fields.add(name: "connection", value: "close") }
         fields.add(name: "content-length", value: "\(body.utf8.count)")
         fields.add(name: "content-type", value: "text/plain")
         record.responseBytes += body.utf8.count
@@ -506,7 +513,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         if !body.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         }
+        let close = !keepAlive
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if close { context.close(promise: nil) }
         responded = true
         if !keepState { state = .discarding }
         if case .idle = state { complete() }

@@ -17,7 +17,7 @@ from pathlib import Path
 from .procs import HZ, HostCPU, Proc, Registry, run_client, set_affinity
 
 L4 = ("direct", "haproxy-plain", "haproxy-mtls", "stunnel-mtls", "weft")
-L7 = ("haproxy-http", "nginx-proxy")
+L7 = ("haproxy-http", "nginx-proxy", "weft-waypoint")
 LUA = Path(__file__).resolve().parent.parent / "conf" / "wrk-report.lua"
 
 

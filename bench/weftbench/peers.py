@@ -28,17 +28,20 @@ CIPHERSUITES = "TLS_AES_128_GCM_SHA256"  # what two BoringSSL (Weft) peers pick 
 CURVES = "X25519"
 
 # Addresses, set by set_net(): the /24 the bench owns (default 127.0.40; --net changes it).
-NET = SERVER_IP = WEFT_CLIENT_IP = WEFT_COLD_CLIENT_IP = ""
+NET = SERVER_IP = WEFT_CLIENT_IP = WEFT_COLD_CLIENT_IP = WEFT_WP_CLIENT_IP = WAYPOINT_IP = ""
+SERVICE_VIP = "10.96.240.10"  # the bench Service behind the waypoint (never routed: node A-wp resolves it)
 ADDR: dict[str, object] = {}
 
 
 def set_net(prefix: str = "127.0.40") -> None:
     """Entry address (where the client connects) of each path; tuples = the two sides (A, B) of a pair."""
-    global NET, SERVER_IP, WEFT_CLIENT_IP, WEFT_COLD_CLIENT_IP
+    global NET, SERVER_IP, WEFT_CLIENT_IP, WEFT_COLD_CLIENT_IP, WEFT_WP_CLIENT_IP, WAYPOINT_IP
     NET = prefix.rstrip(".") + "."
     SERVER_IP = NET + "2"              # nginx backend, iperf3 server; the Weft server workload (node B)
     WEFT_CLIENT_IP = NET + "1"         # Weft client workload on node A
     WEFT_COLD_CLIENT_IP = NET + "3"    # the same, on node A-cold (--hbone-pool off)
+    WEFT_WP_CLIENT_IP = NET + "4"      # the client workload of node A-wp (the waypoint path)
+    WAYPOINT_IP = NET + "31"           # the waypoint's pod
     ADDR.clear()
     ADDR.update({
         "direct": SERVER_IP,
@@ -49,7 +52,7 @@ def set_net(prefix: str = "127.0.40") -> None:
         "weft-cold": NET + "17",
         "haproxy-http": NET + "20",
         "nginx-proxy": NET + "21",
-        # reserved: NET + "30" weft waypoint (not built yet)
+        "weft-waypoint": NET + "30",   # node A-wp's upstream listener to the Service VIP
     })
 
 
@@ -86,6 +89,8 @@ PATHS = [
             "as the Weft pair, but every connection opens its own HBONE (TLS) connection: the cold path"),
     PathDef("haproxy-http", "haproxy mode http (L7)", "l7", "client → haproxy mode http → server"),
     PathDef("nginx-proxy", "nginx proxy_pass (L7)", "l7", "client → nginx proxy_pass (keep-alive upstream) → server"),
+    PathDef("weft-waypoint", "Weft mesh through a waypoint (L7)", "l7",
+            "client → weft node A upstream listener ⇒ HBONE ⇒ weft waypoint (HTTPRoute) ⇒ HBONE ⇒ weft node B → server"),
 ]
 CAPTURED = PathDef("weft-captured", "Weft captured path", "l4",
                    "pod → pod in network namespaces, transparent capture, through two weft nodes")
@@ -95,7 +100,6 @@ PATH_BY_KEY = {p.key: p for p in PATHS + [CAPTURED]}
 
 # Rows the table shows before they can be measured.
 SLOTS = {
-    "weft-waypoint": ("Weft waypoint (L7)", "not built yet: `weft waypoint` does not exist"),
     "weft-captured": ("Weft captured path (pod → pod, network namespaces)",
                       "not measured yet: hook `weftbench/captured.py`"),
 }
@@ -311,7 +315,9 @@ class Lab:
         d = self.root / "weft-config"
         d.mkdir(exist_ok=True)
         render("weft-mesh.yaml", d / "mesh.yaml", node_a="node-a", node_a_cold="node-a-cold", node_b="node-b",
-               client_ip=WEFT_CLIENT_IP, client_cold_ip=WEFT_COLD_CLIENT_IP, server_ip=SERVER_IP)
+               client_ip=WEFT_CLIENT_IP, client_cold_ip=WEFT_COLD_CLIENT_IP, server_ip=SERVER_IP,
+               node_a_wp="node-a-wp", client_wp_ip=WEFT_WP_CLIENT_IP, waypoint_ip=WAYPOINT_IP,
+               service_vip=SERVICE_VIP, http_port=HTTP_PORT)
         return d
 
     def _weft_node(self, name: str, node: str, extra: list[str]) -> Proc:
@@ -359,6 +365,23 @@ class Lab:
                             self._upstreams("client-cold", a_ip) + ["--hbone-pool", "off"])
         wait_listening([(a_ip, HTTP_PORT), (a_ip, IPERF_PORT), (WEFT_COLD_CLIENT_IP, HBONE_PORT)], [a, b], 30)
         self.paths["weft-cold"] = Path_("weft-cold", (a_ip, HTTP_PORT), (a_ip, IPERF_PORT), [a, b])
+
+    def _start_weft_waypoint(self) -> None:
+        r = subprocess.run([str(self.weft_bin), "waypoint", "--help"], capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise Unavailable(f"`{self.weft_bin} waypoint` does not exist (binary too old?)")
+        b = self._weft_b()
+        a_ip = ADDR["weft-waypoint"]
+        argv = [str(self.weft_bin), "waypoint", "--config", str(self.root / "weft-config"), "--ca-dir", str(self.ca_dir),
+                "--workload", "bench/waypoint", "--log-level", self.weft_log_level,
+                "--metrics-address", "off", "--readiness-address", "off"]
+        if self.weft_threads:
+            argv += ["--threads", str(self.weft_threads)]
+        w = self.reg.start("weft-waypoint", argv, cwd=self.root)
+        a = self._weft_node("weft-node-a-wp", "node-a-wp",
+                            [f"--upstream=bench/client-wp@{a_ip}:{HTTP_PORT}={SERVICE_VIP}:{HTTP_PORT}"])
+        wait_listening([(a_ip, HTTP_PORT), (WAYPOINT_IP, HBONE_PORT), (WEFT_WP_CLIENT_IP, HBONE_PORT)], [a, w, b], 30)
+        self.paths["weft-waypoint"] = Path_("weft-waypoint", (a_ip, HTTP_PORT), None, [a, w, b])
 
     # -- checks ----------------------------------------------------------------------------------------------
     def tls_checks(self) -> tuple[dict, list[str]]:

@@ -233,7 +233,7 @@ def markdown(result: dict, aggs: dict, rats: dict) -> str:
             out += ["req/s here = new connections per second (one request per connection); path CPU µs/req = per "
                     "connection.", ""]
     # Waypoint (L7) peers.
-    l7 = [p for p in ("haproxy-http", "nginx-proxy") if any(p in aggs.get(c, {}) or p in unavailable
+    l7 = [p for p in ("haproxy-http", "nginx-proxy", "weft-waypoint") if any(p in aggs.get(c, {}) or p in unavailable
                                                             for c in ("rps64", "lat_pinned"))]
     if l7:
         out += ["## Waypoint (L7) peers, in front of the same nginx backend", ""]
@@ -261,8 +261,6 @@ def markdown(result: dict, aggs: dict, rats: dict) -> str:
                 val(lp, "lat_pinned", "p99_us"), rat(lp, "lat_pinned", "p99_us", "direct"),
                 _pct(max(noises)) if noises else "—",
             ]) + " |")
-        label, text = SLOTS["weft-waypoint"]
-        out.append(f"| {label} | *{text}* |" + " |" * (len(head) - 2))
         out.append("")
     # Memory.
     out += ["## Peak RSS (VmHWM at the end of the run)", "",
