@@ -14,6 +14,7 @@ enum DocumentTranslator {
         "PeerAuthentication": "security.istio.io", "AuthorizationPolicy": "security.istio.io",
         "Gateway": "gateway.networking.k8s.io", "HTTPRoute": "gateway.networking.k8s.io",
         "GRPCRoute": "gateway.networking.k8s.io",
+        "VirtualService": "networking.istio.io", "DestinationRule": "networking.istio.io",
     ]
 
     /// Translates every document of `text`. A YAML syntax error is reported at the line Yams gives, and
@@ -86,6 +87,10 @@ enum DocumentTranslator {
             translated = IstioTranslator.translateWorkloadEntry(objectRoot, reader: &objectReader)
         case ("networking.istio.io", "ServiceEntry"):
             translated = ServiceEntryTranslator.translate(objectRoot, reader: &objectReader)
+        case ("networking.istio.io", "VirtualService"):
+            translated = VirtualServiceTranslator.translate(objectRoot, apiVersion: apiVersion, reader: &objectReader)
+        case ("networking.istio.io", "DestinationRule"):
+            translated = DestinationRuleTranslator.translate(objectRoot, apiVersion: apiVersion, reader: &objectReader)
         case ("security.istio.io", "PeerAuthentication"):
             translated = SecurityTranslator.translatePeerAuthentication(objectRoot, reader: &objectReader)
         case ("security.istio.io", "AuthorizationPolicy"):

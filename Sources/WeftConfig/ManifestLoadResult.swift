@@ -10,6 +10,9 @@ public struct ManifestLoadResult: Sendable {
     /// The HTTPRoutes and GRPCRoutes of the manifests, with their route tables; `nil` when any diagnostic
     /// is an error.
     public var routes: MeshRoutes?
+    /// The VirtualServices and DestinationRules, compiled for the waypoint; `nil` when any diagnostic is an
+    /// error.
+    public var traffic: MeshTrafficPolicies?
     /// Every error and warning, sorted by file and then line (ties keep the order they were found in).
     public var diagnostics: [Diagnostic]
 
@@ -22,10 +25,15 @@ public struct ManifestLoadResult: Sendable {
     /// The diagnostics that are warnings.
     public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
 
-    /// Creates a result. Without `routes`, a result with a snapshot has no routes (an empty ``MeshRoutes``).
-    public init(snapshot: MeshSnapshot?, diagnostics: [Diagnostic], routes: MeshRoutes? = nil) {
+    /// Creates a result. Without `routes` (`traffic`), a result with a snapshot has no routes (an empty ``MeshRoutes``)
+    /// (no Istio traffic policies).
+    public init(
+        snapshot: MeshSnapshot?, diagnostics: [Diagnostic], routes: MeshRoutes? = nil,
+        traffic: MeshTrafficPolicies? = nil
+    ) {
         self.snapshot = snapshot
         self.routes = routes ?? snapshot.map { _ in MeshRoutes() }
+        self.traffic = traffic ?? snapshot.map { _ in MeshTrafficPolicies() }
         self.diagnostics = diagnostics
     }
 }

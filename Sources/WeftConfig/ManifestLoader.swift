@@ -9,7 +9,8 @@ import WeftModel
 /// (`networking.istio.io`, any version), `PeerAuthentication` (`security.istio.io`, `v1` or `v1beta1`;
 /// any version is read) and `AuthorizationPolicy` (`security.istio.io/v1` or `v1beta1` only: another version
 /// is an error, as skipping a policy could let traffic through), Gateway API `Gateway` (waypoints only),
-/// `HTTPRoute` (`v1`, `v1beta1`) and `GRPCRoute` (`v1`), expanding `List` documents as kubectl
+/// `HTTPRoute` (`v1`, `v1beta1`), `GRPCRoute` (`v1`), and `VirtualService` and `DestinationRule`
+/// (`networking.istio.io/v1`, `v1beta1`, `v1alpha3`), expanding `List` documents as kubectl
 /// writes them. Other kinds
 /// are skipped with a warning, empty documents silently, and unknown fields are ignored. Every problem
 /// becomes a ``Diagnostic`` with its file, line, object and field; any error withholds the snapshot.
@@ -55,6 +56,7 @@ public enum ManifestLoader {
         }
         let assembly = SnapshotAssembler.assemble(
             objects, trustDomain: trustDomain, rootNamespace: rootNamespace, log: log)
-        return ManifestLoadResult(snapshot: assembly?.snapshot, diagnostics: log.sorted, routes: assembly?.routes)
+        return ManifestLoadResult(snapshot: assembly?.snapshot, diagnostics: log.sorted, routes: assembly?.routes,
+            traffic: assembly?.traffic)
     }
 }

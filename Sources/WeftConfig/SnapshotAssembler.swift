@@ -2,6 +2,7 @@
 // Weft — an ambient service-mesh data plane.
 
 import WeftModel
+import WeftRoute
 
 /// Checks the translated objects against each other and builds the snapshot.
 ///
@@ -18,6 +19,8 @@ enum SnapshotAssembler {
     struct Assembly {
         var snapshot: MeshSnapshot
         var routes: MeshRoutes
+        /// VirtualServices and DestinationRules.
+        var traffic: MeshTrafficPolicies
     }
 
     static func assemble(
@@ -35,6 +38,8 @@ enum SnapshotAssembler {
         var routes: [(TranslatedRoute, ObjectOrigin)] = []
         var peerAuthentications: [(policy: PeerAuthentication, origin: ObjectOrigin)] = []
         var authorizationPolicies: [AuthorizationPolicy] = []
+        var virtualServices: [TrafficPolicyAssembler.Located<VirtualServiceSpec>] = []
+        var destinationRules: [TrafficPolicyAssembler.Located<DestinationRuleSpec>] = []
 
         for object in objects {
             let origin = object.origin
@@ -72,6 +77,10 @@ enum SnapshotAssembler {
                 otherGateways[key] = className
             case .route(let route, _):
                 routes.append((route, origin))
+            case .virtualService(let spec, let lines, _):
+                virtualServices.append((spec, lines, origin))
+            case .destinationRule(let spec, let lines, _):
+                destinationRules.append((spec, lines, origin))
             }
         }
         warnShadowedPeerAuthentications(peerAuthentications, rootNamespace: rootNamespace, log: log)
@@ -88,8 +97,11 @@ enum SnapshotAssembler {
             waypointsByWorkload: resolver.workloadBindings(workloads))
         let routeAssembler = RouteAssembler(snapshot: snapshot, otherGateways: otherGateways, log: log)
         let resolvedRoutes = routeAssembler.resolve(routes)
+        let meshRoutes = routeAssembler.build(resolvedRoutes)
+        let traffic = TrafficPolicyAssembler(snapshot: snapshot, routes: meshRoutes, log: log)
+            .assemble(virtualServices: virtualServices, destinationRules: destinationRules)
         guard !log.hasErrors else { return nil }
-        return Assembly(snapshot: snapshot, routes: routeAssembler.build(resolvedRoutes))
+        return Assembly(snapshot: snapshot, routes: meshRoutes, traffic: traffic)
     }
 
     /// Warns about every selector-less PeerAuthentication that another one in the same namespace shadows.

@@ -2,6 +2,7 @@
 // Weft — an ambient service-mesh data plane.
 
 import WeftModel
+import WeftRoute
 
 /// Where an object was declared: its file, the line of its `metadata.name`, and its `Kind/namespace/name`.
 struct ObjectOrigin: Hashable {
@@ -41,13 +42,18 @@ enum TranslatedObject {
     case otherGateway(className: String, ObjectOrigin)
     /// An HTTPRoute or GRPCRoute.
     case route(TranslatedRoute, ObjectOrigin)
+    /// An Istio VirtualService, with the lines of its fields.
+    case virtualService(VirtualServiceSpec, FieldLines, ObjectOrigin)
+    /// An Istio DestinationRule, with the lines of its fields.
+    case destinationRule(DestinationRuleSpec, FieldLines, ObjectOrigin)
 
     /// Where the object was declared.
     var origin: ObjectOrigin {
         switch self {
         case .namespace(_, let origin), .workload(_, let origin, _), .service(_, let origin, _),
             .peerAuthentication(_, let origin), .authorizationPolicy(_, let origin), .waypoint(_, let origin),
-            .otherGateway(_, let origin), .route(_, let origin):
+            .otherGateway(_, let origin), .route(_, let origin), .virtualService(_, _, let origin),
+            .destinationRule(_, _, let origin):
             return origin
         }
     }
