@@ -632,3 +632,19 @@ def test_connection_close_is_honoured(mesh: WaypointMesh):
         data += chunk
     s.close()
     assert data.startswith(b"HTTP/1.1 200") and b"connection: close" in data.lower(), data[:300]
+
+
+def test_upstream_streams_are_reused_for_keep_alive_requests(mesh: WaypointMesh):
+    node_b = mesh.client_ip.rsplit(".", 1)[0] + ".2"  # node-b's endpoints are on its first address
+    labels = dict(reporter="destination", source_principal="spiffe://cluster.local/ns/demo/sa/waypoint",
+                  destination_workload="echo-v2")
+    before = metric(scrape(node_b), "istio_tcp_connections_opened_total", **labels)
+    c = mesh.connect()
+    try:
+        for i in range(20):
+            assert c.request(f"/v2/reuse/{i}").status == 200
+    finally:
+        c.close()
+    opened = metric(scrape(node_b), "istio_tcp_connections_opened_total", **labels) - before
+    # 20 requests, one client connection: the waypoint kept its upstream stream (Envoy's connection pool).
+    assert opened <= 2, opened  # (0 when an idle stream from an earlier test was reused)

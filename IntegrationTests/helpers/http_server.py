@@ -28,6 +28,8 @@ LOCK = threading.Lock()
 def make_handler(name: str):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body are separate writes: without this, keep-alive responses wait on delayed ACKs (40 ms).
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):
             pass

@@ -59,6 +59,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var currentContext: ChannelHandlerContext?
     private var attemptTimeout: Scheduled<Void>?
     private var sentUpstream: ContinuousClock.Instant?
+    /// The endpoint of the current upstream stream, and whether its response allows the stream to be reused.
+    private var upstreamEndpoint: HostPort?
+    private var upstreamKeepAlive = false
     /// Whether the client's connection stays open after this response (HTTP/1.0, `Connection: close`).
     private var keepAlive = true
     /// The waypoint's span of the current request (a no-op span unless tracing is configured).
@@ -248,7 +251,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             }
         }
         environment.upstreams.open(
-            service: backend.service, port: backend.port, snapshot: backend.snapshot, on: context.eventLoop
+            service: backend.service, port: backend.port, snapshot: backend.snapshot, on: context.eventLoop,
+            reuse: environment.version == .http1
         ).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
             handler.connected(result, context: context)
@@ -357,8 +361,14 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         case .success(let upstream):
             record.upstreamHost = upstream.endpoint
             record.upstreamIP = upstream.ip
+            upstreamEndpoint = upstream.target
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let transport = upstream.channel
+            if upstream.reused, let relay = try? transport.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self) {
+                relay.downstream = loopBound
+                send(on: transport, transport: transport, context: context)
+                return
+            }
             environment.version.configureClient(on: transport, downstream: loopBound).hop(to: context.eventLoop).whenComplete {
                 result in
                 let (handler, context) = loopBound.value
@@ -398,6 +408,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         case .head(var head):
             record.status = Int(head.status.code)
             record.responseCodeDetails = "via_upstream"
+            upstreamKeepAlive = head.isKeepAlive
             if let sentUpstream {
                 let elapsed = ContinuousClock.now - sentUpstream
                 record.upstreamServiceTime = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
@@ -436,8 +447,20 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             state = ended ? .idle : .discarding
             if ended { complete() }
             let close = !keepAlive  // read first: writing the end can start the next pipelined request
+            let reusable =
+                ended && upstreamKeepAlive && environment.version == .http1 && upstreamTransport === upstream
+            let endpoint = upstreamEndpoint
+            if reusable, let endpoint,
+                let relay = try? upstream.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self)
+            {
+                // Keep-alive upstream: the stream goes back to the pool for the next request to that endpoint.
+                relay.downstream = nil
+                upstreamTransport = nil
+                environment.upstreams.release(upstream, endpoint: endpoint)
+            } else {
+                closeUpstream(upstream)
+            }
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-            closeUpstream(upstream)
             if close { context.close(promise: nil) }
         }
     }
@@ -566,20 +589,34 @@ extension HTTPProxyHandler: Sendable {}
 final class UpstreamResponseRelay: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
 
-    private let downstream: NIOLoopBound<(HTTPProxyHandler, ChannelHandlerContext)>
+    /// The request handler this stream currently answers; `nil` while the stream sits idle in the pool.
+    var downstream: NIOLoopBound<(HTTPProxyHandler, ChannelHandlerContext)>?
 
     init(downstream: NIOLoopBound<(HTTPProxyHandler, ChannelHandlerContext)>) {
         self.downstream = downstream
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let (handler, downstreamContext) = downstream.value
+        guard let (handler, downstreamContext) = downstream?.value else {
+            context.close(promise: nil)  // an idle stream has nothing to say: close it
+            return
+        }
         handler.upstreamResponse(unwrapInboundIn(data), from: context.channel, context: downstreamContext)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The endpoint closed an idle keep-alive stream: it must not be handed to the next request.
+        if downstream == nil, case ChannelEvent.inputClosed? = event as? ChannelEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        let (handler, downstreamContext) = downstream.value
-        handler.upstreamClosed(context.channel, context: downstreamContext)
+        if let (handler, downstreamContext) = downstream?.value {
+            handler.upstreamClosed(context.channel, context: downstreamContext)
+        }
         context.fireChannelInactive()
     }
 

@@ -16,6 +16,14 @@ public final class WaypointUpstreams: Sendable {
         /// `ip:port` of the endpoint.
         public var endpoint: String
         public var ip: IPAddress
+        /// An idle HTTP/1.1 stream taken from the keep-alive pool (its codecs are already in place).
+        public var reused = false
+        var target: HostPort { HostPort(parsing: endpoint) ?? HostPort(ip: ip, port: 0) }
+    }
+
+    private struct IdleKey: Hashable {
+        var endpoint: HostPort
+        var loop: ObjectIdentifier
     }
 
     /// Why no upstream could be opened, with the response it maps to.
@@ -29,6 +37,11 @@ public final class WaypointUpstreams: Sendable {
     private let identity: SPIFFEID
     private let hbonePort: UInt16
     private let state: NIOLockedValueBox<(next: [String: Int], down: [IPAddress: NIODeadline])>
+    /// Idle upstream HTTP/1.1 streams per endpoint and event loop (Envoy's upstream connection pool): a request
+    /// to an endpoint that has one reuses it instead of opening a stream and a backend connection.
+    private let idle = NIOLockedValueBox<[IdleKey: [any Channel]]>([:])
+    /// Idle streams kept per endpoint and event loop; more are closed.
+    static let idleLimit = 128
 
     public init(pool: HBONEClientPool, identity: SPIFFEID, hbonePort: UInt16 = 15008) {
         self.pool = pool
@@ -38,8 +51,10 @@ public final class WaypointUpstreams: Sendable {
     }
 
     /// Opens a stream to an endpoint of `service` on `port` (the Service port), on `eventLoop`.
+    /// - Parameter reuse: take an idle keep-alive stream to the chosen endpoint if there is one (its HTTP/1.1
+    ///   codecs and relay are in place; only ``HTTPProxyHandler`` may take those).
     public func open(
-        service: MeshService, port: UInt16, snapshot: MeshSnapshot, on eventLoop: any EventLoop
+        service: MeshService, port: UInt16, snapshot: MeshSnapshot, on eventLoop: any EventLoop, reuse: Bool = false
     ) -> EventLoopFuture<Upstream> {
         guard let servicePort = service.ports.first(where: { $0.port == port }) else {
             return eventLoop.makeFailedFuture(Failure(flag: "NR", description: "service \(service.namespace)/\(service.name) has no port \(port)"))
@@ -62,7 +77,44 @@ public final class WaypointUpstreams: Sendable {
             // Healthy endpoints first, in round-robin order; recently refused ones last.
             return rotated.filter { (state.down[$0.1.ip] ?? now) <= now } + rotated.filter { (state.down[$0.1.ip] ?? now) > now }
         }
+        // The endpoint is chosen first (load balancing); an idle stream to it, on this loop, is reused.
+        if reuse, let (_, first) = order.first, let reused = takeIdle(first, on: eventLoop) {
+            return eventLoop.makeSucceededFuture(Upstream(channel: reused, endpoint: "\(first)", ip: first.ip, reused: true))
+        }
         return attempt(order[...], snapshot: snapshot, on: eventLoop, errors: [])
+    }
+
+    private func takeIdle(_ endpoint: HostPort, on eventLoop: any EventLoop) -> (any Channel)? {
+        let key = IdleKey(endpoint: endpoint, loop: ObjectIdentifier(eventLoop))
+        return idle.withLockedValue { idle in
+            while var list = idle[key], let channel = list.popLast() {
+                idle[key] = list.isEmpty ? nil : list
+                if channel.isActive { return channel }
+            }
+            return nil
+        }
+    }
+
+    /// Puts a finished upstream stream back for reuse (the response ended cleanly and both sides keep the
+    /// connection alive). It leaves the pool when it closes; past ``idleLimit`` it is closed.
+    public func release(_ channel: any Channel, endpoint: HostPort) {
+        guard channel.isActive else { return }
+        let key = IdleKey(endpoint: endpoint, loop: ObjectIdentifier(channel.eventLoop))
+        let kept = idle.withLockedValue { idle -> Bool in
+            guard idle[key, default: []].count < Self.idleLimit else { return false }
+            idle[key, default: []].append(channel)
+            return true
+        }
+        guard kept else {
+            channel.close(promise: nil)
+            return
+        }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            self?.idle.withLockedValue { idle in
+                idle[key]?.removeAll { $0 === channel }
+                if idle[key]?.isEmpty == true { idle[key] = nil }
+            }
+        }
     }
 
     private func attempt(
