@@ -37,6 +37,7 @@ VIP, VIP_V1, VIP_V2 = "10.96.18.10", "10.96.18.11", "10.96.18.12"
 VIP_H2, VIP_GRPC = "10.96.18.20", "10.96.18.21"
 VIP_TCP = "10.96.18.30"
 VIP_SECURE = "10.96.18.40"
+VIP_HALF = "10.96.18.50"
 
 L7_POLICY = """apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -215,6 +216,7 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
     try:
         ca = lab.init_ca()
         client_ip, v1_ip, v2_ip, waypoint_ip, intruder_ip = lab.ip(1), lab.ip(2), lab.ip(3), lab.ip(5), lab.ip(6)
+        dead_ip = lab.ip(8)  # an endpoint whose application does not listen: its node answers 503
         port = pick_free_port([v1_ip, v2_ip])
         start_http(lab, v1_ip, port, "v1")
         start_http(lab, v2_ip, port, "v2")
@@ -226,7 +228,8 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
             namespace_doc("demo"),
             pod_doc("client", client_ip, "node-a", "client", labels={"app": "client"}),
             pod_doc("intruder", intruder_ip, "node-a", "intruder", labels={"app": "intruder"}),
-            pod_doc("echo-v1", v1_ip, "node-b", "echo", labels={"app": "echo", "version": "v1"}),
+            pod_doc("echo-v1", v1_ip, "node-b", "echo", labels={"app": "echo", "version": "v1", "half": "member"}),
+            pod_doc("dead", dead_ip, "node-b", "echo", labels={"half": "member"}),
             pod_doc("echo-v2", v2_ip, "node-b", "echo", labels={"app": "echo", "version": "v2"}),
             pod_doc("waypoint", waypoint_ip, "waypoints", "waypoint",
                     labels={"gateway.networking.k8s.io/gateway-name": "waypoint"}),
@@ -242,13 +245,14 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
             service("secure", VIP_SECURE, {"app": "echo", "version": "v1"}, port,
                     labels={"istio.io/use-waypoint": "waypoint"}),
             L7_POLICY,
+            service("half", VIP_HALF, {"half": "member"}, port, labels={"istio.io/use-waypoint": "waypoint"}),
             service("echo-grpc", VIP_GRPC, {"app": "echo", "version": "v1"}, h2_port,
                     labels={"istio.io/use-waypoint": "waypoint"}, port_name="grpc"),
         ]
         config = lab.write("mesh.yaml", join_docs(docs))
         check = lab.run_weft("check", config)
         assert check.returncode == 0, check.stdout + check.stderr
-        lab.start_node("node-b", config, ca, [v1_ip, v2_ip])
+        lab.start_node("node-b", config, ca, [v1_ip, v2_ip, dead_ip])
         lab.start_node("node-a", config, ca, [client_ip, intruder_ip])
         collector_ip = lab.ip(7)
         spans_file = lab.root / "otlp.txt"
@@ -648,3 +652,18 @@ def test_upstream_streams_are_reused_for_keep_alive_requests(mesh: WaypointMesh)
     opened = metric(scrape(node_b), "istio_tcp_connections_opened_total", **labels) - before
     # 20 requests, one client connection: the waypoint kept its upstream stream (Envoy's connection pool).
     assert opened <= 2, opened  # (0 when an idle stream from an earlier test was reused)
+
+
+def test_an_endpoint_that_refuses_is_skipped(mesh: WaypointMesh):
+    # Service `half` has two endpoints; one refuses every connection. No request fails: the waypoint tries the
+    # other endpoint at once and then avoids the refusing one for a while.
+    served = Counter()
+    c = HTTPConnection(mesh.client_ip, VIP_HALF)
+    try:
+        for _ in range(20):
+            r = c.request("/lb")
+            assert r.status == 200, r
+            served[r.json()["server"]] += 1
+    finally:
+        c.close()
+    assert served == Counter({"v1": 20}), served
