@@ -19,31 +19,16 @@ enum GRPCRouteTranslator {
     static let versions = ["gateway.networking.k8s.io/v1"]
 
     static func translate(_ root: YAMLField, apiVersion: String, reader: inout ObjectReader) -> TranslatedObject? {
-        guard let meta = ObjectMetadata.read(from: root, kind: kind, namespaced: true, reader: &reader) else {
-            return nil
-        }
-        guard RouteFieldReader.checkVersion(apiVersion, kind: kind, allowed: versions, root: root, reader: reader)
-        else { return nil }
-        let spec = HTTPRouteSpec(
-            namespace: meta.namespace, name: meta.name, location: "\(reader.file):\(meta.nameLine)", parentRefs: [],
-            rules: [])
-        var fields = RouteFieldReader(reader: reader, route: TranslatedRoute(kind: .grpc, spec: spec))
-        fields.readCreationTimestamp(root)
-        if let specField = reader.mapping(root, "spec") {
-            reader.warnUnknownKeys(specField, known: ["parentRefs", "hostnames", "rules"])
-            fields.route.spec.parentRefs = fields.parentRefs(specField)
-            fields.route.spec.hostnames = fields.hostnames(specField)
+        RouteFieldReader.translate(root, apiVersion: apiVersion, kind: kind, versions: versions, as: .grpc, reader: &reader) {
+            fields, specField in
             var rules: [HTTPRouteRule] = []
-            for item in fields.items(specField, "rules", max: 16) where reader.isMapping(item) {
+            for item in fields.items(specField, "rules", max: 16) where fields.reader.isMapping(item) {
                 let modelPath = "rules[\(rules.count)]"
                 fields.note(modelPath, item)
                 rules.append(fields.grpcRule(item, modelPath: modelPath))
             }
-            fields.route.spec.rules = rules
+            return rules
         }
-        fields.route.recordLines(of: root)
-        let origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)
-        return .route(fields.route, origin)
     }
 
     /// The compiler's message for a regular expression that does not compile, or `nil`. Asks a one-route

@@ -23,20 +23,9 @@ enum HTTPRouteTranslator {
     static let ruleKeys = ["name", "matches", "filters", "backendRefs", "timeouts", "retry", "sessionPersistence"]
 
     static func translate(_ root: YAMLField, apiVersion: String, reader: inout ObjectReader) -> TranslatedObject? {
-        guard let meta = ObjectMetadata.read(from: root, kind: kind, namespaced: true, reader: &reader) else {
-            return nil
-        }
-        guard RouteFieldReader.checkVersion(apiVersion, kind: kind, allowed: versions, root: root, reader: reader)
-        else { return nil }
-        let spec = HTTPRouteSpec(
-            namespace: meta.namespace, name: meta.name, location: "\(reader.file):\(meta.nameLine)", parentRefs: [],
-            rules: [])
-        var fields = RouteFieldReader(reader: reader, route: TranslatedRoute(kind: .http, spec: spec))
-        fields.readCreationTimestamp(root)
-        if let specField = reader.mapping(root, "spec") {
-            reader.warnUnknownKeys(specField, known: ["parentRefs", "hostnames", "rules"])
-            fields.route.spec.parentRefs = fields.parentRefs(specField)
-            fields.route.spec.hostnames = fields.hostnames(specField)
+        RouteFieldReader.translate(root, apiVersion: apiVersion, kind: kind, versions: versions, as: .http, reader: &reader) {
+            fields, specField in
+            let reader = fields.reader
             let items = fields.items(specField, "rules", max: 16)
             var rules: [HTTPRouteRule] = []
             for item in items where reader.isMapping(item) {
@@ -49,7 +38,32 @@ enum HTTPRouteTranslator {
             if matchCount > 128, let field = specField.child("rules") {
                 reader.error("has \(matchCount) matches in all; Gateway API allows at most 128 per route", at: field)
             }
-            fields.route.spec.rules = rules
+            return rules
+        }
+    }
+}
+
+extension RouteFieldReader {
+    /// What HTTPRoute and GRPCRoute share: metadata, the apiVersion check, `creationTimestamp`, `parentRefs`,
+    /// `hostnames`, and the lines of every field; `readRules` reads `spec.rules` the kind's way.
+    static func translate(
+        _ root: YAMLField, apiVersion: String, kind: String, versions: [String], as routeKind: TranslatedRoute.Kind,
+        reader: inout ObjectReader, readRules: (inout RouteFieldReader, YAMLField) -> [HTTPRouteRule]
+    ) -> TranslatedObject? {
+        guard let meta = ObjectMetadata.read(from: root, kind: kind, namespaced: true, reader: &reader) else {
+            return nil
+        }
+        guard checkVersion(apiVersion, kind: kind, allowed: versions, root: root, reader: reader) else { return nil }
+        let spec = HTTPRouteSpec(
+            namespace: meta.namespace, name: meta.name, location: "\(reader.file):\(meta.nameLine)", parentRefs: [],
+            rules: [])
+        var fields = RouteFieldReader(reader: reader, route: TranslatedRoute(kind: routeKind, spec: spec))
+        fields.readCreationTimestamp(root)
+        if let specField = reader.mapping(root, "spec") {
+            reader.warnUnknownKeys(specField, known: ["parentRefs", "hostnames", "rules"])
+            fields.route.spec.parentRefs = fields.parentRefs(specField)
+            fields.route.spec.hostnames = fields.hostnames(specField)
+            fields.route.spec.rules = readRules(&fields, specField)
         }
         fields.route.recordLines(of: root)
         let origin = ObjectOrigin(file: reader.file, line: meta.nameLine, object: reader.object)

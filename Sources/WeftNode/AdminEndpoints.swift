@@ -69,20 +69,31 @@ struct AdminEndpoints: Sendable {
 
     /// Port 15020.
     func metrics(_ request: EndpointRequest) async -> EndpointResponse {
-        guard request.path == "/metrics" || request.path == "/stats/prometheus" else {
-            return EndpointResponse(status: .notFound, text: "metrics are served on /metrics and /stats/prometheus")
-        }
-        guard request.method == .GET || request.method == .HEAD else { return Self.methodNotAllowed("GET") }
-        let body = context.telemetry.exposition(context: context, podsEnrolled: await pods.enrolledCount)
-        return EndpointResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
+        let enrolled = await pods.enrolledCount
+        return Self.metrics(request) { context.telemetry.exposition(context: context, podsEnrolled: enrolled) }
     }
 
     /// Port 15021.
     func readiness(_ request: EndpointRequest) async -> EndpointResponse {
+        Self.readiness(request, context.readiness)
+    }
+
+    /// `/metrics` and `/stats/prometheus` (GET): the Prometheus text `exposition` renders. Shared by the node and
+    /// the waypoint.
+    static func metrics(_ request: EndpointRequest, exposition: () -> [UInt8]) -> EndpointResponse {
+        guard request.path == "/metrics" || request.path == "/stats/prometheus" else {
+            return EndpointResponse(status: .notFound, text: "metrics are served on /metrics and /stats/prometheus")
+        }
+        guard request.method == .GET || request.method == .HEAD else { return methodNotAllowed("GET") }
+        return EndpointResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: exposition())
+    }
+
+    /// `/healthz/ready`: 200 `ready`, or 503 with every reason it is not. Shared by the node and the waypoint.
+    static func readiness(_ request: EndpointRequest, _ readiness: Readiness) -> EndpointResponse {
         guard request.path == "/healthz/ready" else {
             return EndpointResponse(status: .notFound, text: "readiness is served on /healthz/ready")
         }
-        if let reasons = context.readiness.notReadyReasons {
+        if let reasons = readiness.notReadyReasons {
             return EndpointResponse(status: .serviceUnavailable, text: "not ready:\n" + reasons.map { "- \($0)" }.joined(separator: "\n"))
         }
         return EndpointResponse(text: "ready")

@@ -77,7 +77,6 @@ public final class NodeContext: Sendable {
         let policies = PolicySet(snapshot: snapshot)
         snapshotBox.withLockedValue { $0 = (snapshot, policies) }
         for (facts, refusal) in authorized.revalidate(under: policies, snapshot: snapshot) {
-            counters.policyDenied()
             telemetry.rejected("closed_on_reload")
             logger.warning(
                 "connection closed: no longer authorized",
@@ -90,7 +89,6 @@ public final class NodeContext: Sendable {
     func authorize(_ facts: ConnectionFacts) -> Decision {
         let decision = policies.evaluate(facts)
         if !decision.isAllowed {
-            counters.policyDenied()
             logger.warning("connection denied by policy", metadata: ["connection": "\(facts)", "decision": "\(decision)"])
         }
         return decision

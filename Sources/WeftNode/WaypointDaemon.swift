@@ -4,7 +4,6 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import Prometheus
 import ServiceLifecycle
@@ -127,24 +126,7 @@ public struct WaypointDaemon: Sendable {
                 let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
                 let snapshot = stateBox.withLockedValue { $0.snapshot }
                 requestMetrics.record(Self.sample(record, snapshot: snapshot, milliseconds: milliseconds))
-                accessLog.info(
-                    "request complete",
-                    metadata: [
-                        "method": "\(record.method)", "path": "\(record.path)", "authority": "\(record.authority)",
-                        "status": "\(record.status)", "response_flags": "\(record.flags)",
-                        "request_id": "\(record.requestID)", "route": "\(record.route ?? "-")",
-                        "upstream_cluster": "\(record.upstreamCluster ?? "-")", "upstream_host": "\(record.upstreamHost ?? "-")",
-                        "bytes_received": "\(record.requestBytes)", "bytes_sent": "\(record.responseBytes)",
-                        "retries": "\(record.retries)", "src.identity": "\(record.peerIdentity.map { "\($0)" } ?? "-")",
-                        "rbac": "\(record.denial ?? "-")", "protocol": "\(record.protocolName)",
-                        "response_code_details": "\(record.responseCodeDetails)",
-                        "upstream_service_time": "\(record.upstreamServiceTime.map { "\($0)" } ?? "-")",
-                        "user_agent": "\(record.userAgent ?? "-")", "x_forwarded_for": "\(record.forwardedFor ?? "-")",
-                        "original_path": "\(record.originalPath ?? "-")",
-                        "downstream_remote_address": "\(record.peerIP.map { "\($0)" } ?? "-")",
-                        "duration": "\(Int(milliseconds))ms",
-                    ]
-                )
+                accessLog.info("request complete", metadata: record.accessLogMetadata(milliseconds: milliseconds))
             }
         )
         router.headerTimeout = configuration.headerTimeout
@@ -153,19 +135,8 @@ public struct WaypointDaemon: Sendable {
         let tracker = ConnectionTracker()
         var services: [any Service] = additionalServices
         let endpoints: [(String, HostPort?, HTTPEndpointHandler.Responder)] = [
-            ("readiness", configuration.readinessAddress, { request in
-                guard request.path == "/healthz/ready" else { return EndpointResponse(status: .notFound, text: "readiness is on /healthz/ready") }
-                if let reasons = readiness.notReadyReasons {
-                    return EndpointResponse(status: .serviceUnavailable, text: "not ready:\n" + reasons.map { "- \($0)" }.joined(separator: "\n"))
-                }
-                return EndpointResponse(text: "ready")
-            }),
-            ("metrics", configuration.metricsAddress, { request in
-                guard request.path == "/metrics" || request.path == "/stats/prometheus" else {
-                    return EndpointResponse(status: .notFound, text: "metrics are on /metrics")
-                }
-                return EndpointResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())
-            }),
+            ("readiness", configuration.readinessAddress, { AdminEndpoints.readiness($0, readiness) }),
+            ("metrics", configuration.metricsAddress, { AdminEndpoints.metrics($0) { registry.emitToBuffer() } }),
         ]
         services += endpoints.compactMap { name, address, responder in
             address.map { HTTPEndpointHandler.listener(name: name, address: $0, group: group, logger: logger, respond: responder) }

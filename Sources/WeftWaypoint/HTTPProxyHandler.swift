@@ -200,7 +200,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             selection = nil
         }
         var outgoing = HTTPRequestHead(version: .http1_1, method: head.method, uri: request.path)
-        let dropped = environment.version == .http2 ? Self.hopByHop.union(["transfer-encoding"]) : Self.hopByHop
+        let dropped = environment.version == .http2 ? Self.hopByHopAndFraming : Self.hopByHop
         for field in request.headers where !dropped.contains(field.name.lowercased()) {
             outgoing.headers.add(name: field.name, value: field.value)
         }
@@ -432,7 +432,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             }
             // Framing and connection headers belong to each hop (and are forbidden in HTTP/2): the encoder of the
             // client's side frames the body again.
-            for name in Self.hopByHop.union(["transfer-encoding"]) { head.headers.remove(name: name) }
+            for name in Self.hopByHopAndFraming { head.headers.remove(name: name) }
             if !keepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
             responded = true
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: head.headers))), promise: nil)
@@ -579,6 +579,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
 
     /// Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded.
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "upgrade", "trailer"]
+    /// The same plus `transfer-encoding`: dropped where the next hop frames the body itself.
+    static let hopByHopAndFraming = hopByHop.union(["transfer-encoding"])
 }
 
 @available(*, unavailable)

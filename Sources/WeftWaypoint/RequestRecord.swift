@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Weft — an ambient service-mesh data plane.
 
+import Logging
 import WeftModel
 
 /// One request through the waypoint, for the access log and request metrics.
@@ -52,5 +53,21 @@ public struct RequestRecord: Sendable {
         let h = Array(hex)
         return String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-"
             + String(h[20..<32])
+    }
+
+    /// The access-log fields (Envoy's default set, `-` for what is unknown); `milliseconds` is the request's
+    /// duration.
+    public func accessLogMetadata(milliseconds: Double) -> Logger.Metadata {
+        func v(_ value: (some CustomStringConvertible)?) -> Logger.MetadataValue { .string(value.map { "\($0)" } ?? "-") }
+        return [
+            "method": v(method), "path": v(path), "authority": v(authority), "protocol": v(protocolName),
+            "status": v(status), "response_flags": v(flags), "response_code_details": v(responseCodeDetails),
+            "request_id": v(requestID), "route": v(route), "upstream_cluster": v(upstreamCluster),
+            "upstream_host": v(upstreamHost), "upstream_service_time": v(upstreamServiceTime),
+            "bytes_received": v(requestBytes), "bytes_sent": v(responseBytes), "retries": v(retries),
+            "src.identity": v(peerIdentity), "downstream_remote_address": v(peerIP), "rbac": v(denial),
+            "user_agent": v(userAgent), "x_forwarded_for": v(forwardedFor), "original_path": v(originalPath),
+            "duration": .string("\(Int(milliseconds))ms"),
+        ]
     }
 }
