@@ -287,7 +287,7 @@ def test_path_and_header_routing_to_two_versions(mesh: WaypointMesh):
         c.close()
     # The waypoint logged each request with its route and upstream.
     lines = mesh.waypoint_log.wait_for("request complete", count=6)
-    assert any(l["route"] == "demo/echo rule 0" and l["status"] == "200" for l in lines), [l.raw for l in lines]
+    assert any(l["route"] == "HTTPRoute demo/echo rule 0" and l["status"] == "200" for l in lines), [l.raw for l in lines]
 
 
 def test_weighted_split_90_10_over_1000_requests(mesh: WaypointMesh):
@@ -489,7 +489,7 @@ def test_http2_and_grpc_clients_work_through_the_waypoint(mesh: WaypointMesh):
     assert out["body"] == "h2-v1:hello", out
     assert out["trailers"].get("grpc-status") == "0", out
     lines = mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["path"] == "/echo.Echo/Say")
-    assert lines[0]["status"] == "200" and lines[0]["upstream_cluster"] == "demo/echo-grpc:80", lines[0].raw
+    assert lines[0]["status"] == "200" and lines[0]["upstream_cluster"] == "outbound|80||echo-grpc.demo.svc.cluster.local", lines[0].raw
 
 
 def test_tcp_port_is_proxied_at_l4_through_the_waypoint(mesh: WaypointMesh):

@@ -84,12 +84,13 @@ enum VirtualServiceTranslator {
         rule.timeout = fields.duration(item, "timeout")
         if let field = reader.mapping(item, "retries") {
             fields.checkKeys(
-                field, known: ["attempts", "perTryTimeout", "retryOn", "retryRemoteLocalities"],
-                unsupported: ["retryIgnorePreviousHosts", "backoff"])
+                field, known: ["attempts", "perTryTimeout", "retryOn", "retryRemoteLocalities", "backoff"],
+                unsupported: ["retryIgnorePreviousHosts"])
             _ = reader.bool(field, "retryRemoteLocalities")
             rule.retries = VirtualServiceRule.Retries(
                 attempts: reader.integer(field, "attempts", in: Int(Int32.min)...Int(Int32.max)),
-                perTryTimeout: fields.duration(field, "perTryTimeout"), retryOn: reader.string(field, "retryOn"))
+                perTryTimeout: fields.duration(field, "perTryTimeout"), retryOn: reader.string(field, "retryOn"),
+                backoff: fields.duration(field, "backoff"))
         }
         if let field = reader.mapping(item, "fault") { rule.fault = fault(field, fields: fields) }
         rule.mirror = item.child("mirror").map(fields.destination)

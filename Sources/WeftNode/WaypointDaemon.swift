@@ -34,6 +34,10 @@ public struct WaypointDaemon: Sendable {
         public var metricsAddress: HostPort? = HostPort(ip: .v4(0), port: 15020)
         /// Readiness (`/healthz/ready`); `nil`: off.
         public var readinessAddress: HostPort? = HostPort(ip: .v4(0), port: 15021)
+        /// The manifests, reloaded when they change or on SIGHUP (empty: no reload).
+        public var manifestPaths: [String] = []
+        /// How often the manifests are checked for changes.
+        public var reloadInterval: Duration = .seconds(1)
 
         public init(workload: String) {
             self.workload = workload
@@ -142,6 +146,16 @@ public struct WaypointDaemon: Sendable {
             address.map { HTTPEndpointHandler.listener(name: name, address: $0, group: group, logger: logger, respond: responder) }
         }
         services.append(CertificateRotationService(identities: identities, logger: logger))
+        if !configuration.manifestPaths.isEmpty {
+            services.append(
+                WaypointConfigWatcher(
+                    paths: configuration.manifestPaths, workload: configuration.workload, trustDomain: ca.trustDomain,
+                    rootNamespace: state.snapshot.rootNamespace, interval: configuration.reloadInterval, logger: logger
+                ) { newState in
+                    stateBox.withLockedValue { $0 = newState }
+                }
+            )
+        }
         for ip in workload.addresses {
             let address = try SocketAddress(ipAddress: "\(ip)", port: Int(configuration.hbonePort))
             let hbone = configuration.hbone

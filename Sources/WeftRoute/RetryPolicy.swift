@@ -24,18 +24,23 @@ public struct RetryPolicy: Hashable, Sendable {
     /// Status codes that trigger a retry (bare integers in `retryOn`); they imply
     /// ``RetryCondition/retriableStatusCodes``.
     public var retriableStatusCodes: Set<Int>
+    /// The back-off base interval; `nil` for Envoy's 25ms. Retry N waits a random time below
+    /// `(2^N − 1) × base`, at most `10 × base`.
+    public var backoff: Duration?
 
     /// Creates a policy.
     public init(
         attempts: Int,
         perTryTimeout: Duration? = nil,
         conditions: Set<RetryCondition>,
-        retriableStatusCodes: Set<Int> = []
+        retriableStatusCodes: Set<Int> = [],
+        backoff: Duration? = nil
     ) {
         self.attempts = attempts
         self.perTryTimeout = perTryTimeout
         self.conditions = conditions
         self.retriableStatusCodes = retriableStatusCodes
+        self.backoff = backoff
     }
 
     /// The conditions Istio sets when a rule has no `retries` (and keeps when `retryOn` is not given).
@@ -90,6 +95,12 @@ public struct RetryPolicy: Hashable, Sendable {
         if conditions.contains(.retriableStatusCodes), retriableStatusCodes.contains(status) { return true }
         if let grpcStatus, conditions.contains(where: { $0.grpcStatus == grpcStatus }) { return true }
         return false
+    }
+
+    /// Whether a try that passed its per-try timeout may be retried: Envoy treats it like a reset (`5xx`,
+    /// `gateway-error` as a 504, `reset`).
+    public var retriesAfterTimeout: Bool {
+        !conditions.isDisjoint(with: [.fiveXX, .gatewayError, .reset])
     }
 
     /// Whether a try that got no response may be retried: `connectFailure` for a failed connect,

@@ -129,6 +129,10 @@ struct VirtualServiceCompiler {
             fail(retryField + ".perTryTimeout", "must be at least 1ms")
         }
         policy.perTryTimeout = retries.perTryTimeout ?? rule.timeout.flatMap { $0 > .zero ? $0 : nil }
+        if let backoff = retries.backoff, backoff < .milliseconds(1) {
+            fail(retryField + ".backoff", "must be at least 1ms")
+        }
+        policy.backoff = retries.backoff
         if let retryOn = retries.retryOn {
             do {
                 let parsed = try RetryPolicy.parseRetryOn(retryOn)

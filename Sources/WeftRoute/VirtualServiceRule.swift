@@ -78,12 +78,15 @@ public struct VirtualServiceRule: Hashable, Sendable {
         public var perTryTimeout: Duration?
         /// `retryOn`: a comma-separated list of Envoy retry conditions and status codes.
         public var retryOn: String?
+        /// `backoff`: the base interval of the jittered exponential back-off (Envoy's default 25ms).
+        public var backoff: Duration?
 
         /// Creates a retry stanza.
-        public init(attempts: Int? = nil, perTryTimeout: Duration? = nil, retryOn: String? = nil) {
+        public init(attempts: Int? = nil, perTryTimeout: Duration? = nil, retryOn: String? = nil, backoff: Duration? = nil) {
             self.attempts = attempts
             self.perTryTimeout = perTryTimeout
             self.retryOn = retryOn
+            self.backoff = backoff
         }
     }
 

@@ -53,7 +53,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var state = State.idle
     private var record = RequestRecord()
     private var timeout: Scheduled<Void>?
-    private var selection: RouteSelection?
+    private var plan: RequestPlan?
     private var responded = false
     private var headerDeadline: Scheduled<Void>?
     private var currentContext: ChannelHandlerContext?
@@ -71,7 +71,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var upstreamTransport: (any Channel)?
     /// The request as sent upstream, kept for retries while it fits ``replayLimit``.
     private var replay: (head: HTTPRequestHead, parts: [HTTPClientRequestPart], bytes: Int, complete: Bool)?
-    private var backend: (service: MeshService, port: UInt16, snapshot: MeshSnapshot)?
+    private var backend: (cluster: UpstreamCluster, snapshot: MeshSnapshot)?
     private var retriesLeft = 0
     private var retryCount = 0
     /// Request bodies up to this size are kept so the request can be retried; past it, no retry happens.
@@ -163,77 +163,90 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 )
             }
         }
-        let parent = RouteParent(namespace: environment.service.namespace, name: environment.service.name, port: environment.port)
-        var request = RouteRequest(
+        let request = RouteRequest(
             method: record.method, path: target.requestTarget, authority: record.authority,
             headers: head.headers.map { HTTPHeaderField($0.name, $0.value) }
         )
-        var backendService = environment.service
-        var backendPort = environment.port
-        if let table = waypoint.routes(for: parent) {
-            guard let selection = table.match(request) else {
-                record.responseCodeDetails = "route_not_found"
-                return answer(404, flag: "NR", body: "no route for \(record.method) \(head.uri)\n", context: context)
-            }
-            self.selection = selection
-            record.route = "\(selection.match.route.key) rule \(selection.match.ruleIndex)"
-            switch selection.outcome {
-            case .failure(let failure):
-                record.responseCodeDetails = "invalid_backend"
-                return answer(500, flag: "-", body: "\(failure)\n", context: context)
-            case .redirect(let redirect):
-                record.responseCodeDetails = "direct_response"
-                return answer(
-                    redirect.statusCode, flag: "-", body: "", headers: [("location", redirect.location)], context: context
-                )
-            case .forward(let backend):
-                guard let service = waypoint.service(namespace: backend.namespace, name: backend.name) else {
-                    return answer(500, flag: "-", body: "backend \(backend) does not exist\n", context: context)
-                }
-                backendService = service
-                backendPort = backend.port ?? environment.port
-                let before = request.path
-                selection.applyRequestFilters(to: &request)
-                if request.path != before { record.originalPath = before }
-            }
-        } else {
-            selection = nil
-        }
-        var outgoing = HTTPRequestHead(version: .http1_1, method: head.method, uri: request.path)
-        let dropped = environment.version == .http2 ? Self.hopByHopAndFraming : Self.hopByHop
-        for field in request.headers where !dropped.contains(field.name.lowercased()) {
-            outgoing.headers.add(name: field.name, value: field.value)
-        }
-        if !request.authority.isEmpty { outgoing.headers.replaceOrAdd(name: "host", value: request.authority) }
-        outgoing.headers.replaceOrAdd(name: "x-request-id", value: record.requestID)
-        // The caller's trace (W3C or B3) continues in the waypoint's span, whose context goes upstream (Envoy's
-        // waypoint does the same); without a tracer configured, the headers pass through unchanged.
-        var caller = ServiceContext.topLevel
-        InstrumentationSystem.instrument.extract(head.headers, into: &caller, using: HTTPHeadersExtractor())
-        let span = startSpan(
-            "\(backendService.hostname):\(backendPort)/*", context: caller, ofKind: .client
-        )
-        span.attributes["http.request.method"] = record.method
-        span.attributes["url.path"] = request.path
-        span.attributes["guid:x-request-id"] = record.requestID
-        span.attributes["upstream_cluster"] = "\(backendService.namespace)/\(backendService.name):\(backendPort)"
-        InstrumentationSystem.instrument.inject(span.context, into: &outgoing.headers, using: HTTPHeadersInjector())
-        self.span = span
-        record.upstreamCluster = "\(backendService.namespace)/\(backendService.name):\(backendPort)"
-        record.backendService = backendService
-        replay = (outgoing, [], 0, false)
-        backend = (backendService, backendPort, waypoint.snapshot)
-        retriesLeft = selection?.retry?.effectiveAttempts ?? 0
-        retryCount = 0
-        if let limit = selection?.timeouts?.effectiveRequest {
+        var generator = SystemRandomNumberGenerator()
+        let plan = RequestPlanner(state: waypoint, service: environment.service, port: environment.port)
+            .plan(request, using: &generator)
+        self.plan = plan
+        record.route = plan.route?.description
+        record.originalPath = plan.originalPath
+        if let limit = plan.timeout {
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             timeout = context.eventLoop.scheduleTask(in: Self.timeAmount(limit)) {
                 let (handler, context) = loopBound.value
                 handler.timedOut(context: context)
             }
         }
+        guard case .forward(let cluster) = plan.action else {
+            guard let delay = plan.delay else { return respond(plan, context: context) }
+            // A delayed local answer (fault abort after a fault delay): the request is read meanwhile.
+            state = .connecting(head: HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri), pending: [], ended: false)
+            return afterFaultDelay(delay, context: context) { handler, context in handler.respond(plan, context: context) }
+        }
+        var outgoing = HTTPRequestHead(version: .http1_1, method: head.method, uri: plan.request.path)
+        let dropped = environment.version == .http2 ? Self.hopByHopAndFraming : Self.hopByHop
+        for field in plan.request.headers where !dropped.contains(field.name.lowercased()) {
+            outgoing.headers.add(name: field.name, value: field.value)
+        }
+        if !plan.request.authority.isEmpty { outgoing.headers.replaceOrAdd(name: "host", value: plan.request.authority) }
+        outgoing.headers.replaceOrAdd(name: "x-request-id", value: record.requestID)
+        // The caller's trace (W3C, or B3 bridged to W3C) continues in the waypoint's span, whose context goes
+        // upstream (Envoy's waypoint does the same); without a tracer configured, the headers pass through unchanged.
+        let b3 = B3Bridge.inbound(head.headers)
+        var caller = ServiceContext.topLevel
+        InstrumentationSystem.instrument.extract(b3.headers, into: &caller, using: HTTPHeadersExtractor())
+        let span = startSpan("\(cluster.service.hostname):\(cluster.port)/*", context: caller, ofKind: .client)
+        span.attributes["http.request.method"] = record.method
+        span.attributes["url.path"] = plan.request.path
+        span.attributes["guid:x-request-id"] = record.requestID
+        span.attributes["upstream_cluster"] = cluster.name
+        InstrumentationSystem.instrument.inject(span.context, into: &outgoing.headers, using: HTTPHeadersInjector())
+        if b3.style != .none { B3Bridge.outbound(&outgoing.headers, style: b3.style, caller: head.headers) }
+        self.span = span
+        record.upstreamCluster = cluster.name
+        record.backendService = cluster.service
+        replay = (outgoing, [], 0, false)
+        backend = (cluster, waypoint.snapshot)
+        retriesLeft = plan.retry.map { $0.isEnabled ? $0.attempts : 0 } ?? 0
+        retryCount = 0
         state = .connecting(head: outgoing, pending: [], ended: false)
+        if let delay = plan.delay {
+            return afterFaultDelay(delay, context: context) { handler, context in handler.openUpstream(context: context) }
+        }
         openUpstream(context: context)
+    }
+
+    /// Fault injection: waits `delay` (flag `DI`), then goes on, unless the request ended meanwhile (timeout,
+    /// client gone).
+    private func afterFaultDelay(
+        _ delay: Duration, context: ChannelHandlerContext, then next: @escaping (HTTPProxyHandler, ChannelHandlerContext) -> Void
+    ) {
+        record.addFlag("DI")
+        let loopBound = NIOLoopBound((self, context, next), eventLoop: context.eventLoop)
+        let requestID = record.requestID
+        context.eventLoop.scheduleTask(in: Self.timeAmount(delay)) {
+            let (handler, context, next) = loopBound.value
+            guard case .connecting = handler.state, handler.record.requestID == requestID else { return }
+            next(handler, context)
+        }
+    }
+
+    /// Writes the plan's local answer (no route, redirect, fault abort, undefined subset…).
+    private func respond(_ plan: RequestPlan, context: ChannelHandlerContext) {
+        guard case .respond(let local) = plan.action else { return }
+        record.responseCodeDetails = local.details
+        let ended: Bool
+        if case .connecting(_, _, let done) = state { ended = done } else { ended = false }
+        let delayed: Bool
+        if case .connecting = state { delayed = true } else { delayed = false }
+        if delayed { state = ended ? .idle : .discarding }
+        answer(
+            local.status, flag: local.flag, body: local.body, headers: local.headers.map { ($0.name, $0.value) },
+            context: context, keepState: delayed
+        )
     }
 
     private func openUpstream(context: ChannelHandlerContext) {
@@ -241,8 +254,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         attemptTimeout?.cancel()
         attemptTimeout = nil
-        if let limit = selection?.timeouts?.effectiveBackendRequest {
-            // `backendRequest`: one attempt; when it passes, the attempt is retried if the policy allows, else 504.
+        if let limit = plan?.retry?.perTryTimeout {
+            // `perTryTimeout` (`backendRequest`): one attempt; when it passes, the attempt is retried if the policy
+            // allows, else 504.
             let attempt = retryCount
             attemptTimeout = context.eventLoop.scheduleTask(in: Self.timeAmount(limit)) {
                 let (handler, context) = loopBound.value
@@ -251,7 +265,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             }
         }
         environment.upstreams.open(
-            service: backend.service, port: backend.port, snapshot: backend.snapshot, on: context.eventLoop,
+            cluster: backend.cluster, snapshot: backend.snapshot, on: context.eventLoop,
             reuse: environment.version == .http1
         ).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
@@ -284,14 +298,11 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         retryCount += 1
         record.retries = retryCount
         state = .connecting(head: kept.head, pending: kept.parts, ended: true)
-        let wait: TimeAmount
-        if let backoff = selection?.retry?.backoff {
-            wait = Self.timeAmount(backoff)  // Gateway API: the minimum wait between attempts
-        } else {
-            // Envoy: fully jittered exponential back-off, 25 ms base, capped at 250 ms.
-            let ceiling = min(TimeAmount.milliseconds(25).nanoseconds << Int64(min(retryCount - 1, 4)), TimeAmount.milliseconds(250).nanoseconds)
-            wait = .nanoseconds(Int64.random(in: 0...ceiling))
-        }
+        // Envoy: fully jittered exponential back-off from the policy's base (25 ms), at most ten times the base.
+        var generator = SystemRandomNumberGenerator()
+        let wait = Self.timeAmount(
+            RetryBackoff.delay(forRetry: retryCount, base: plan?.retry?.backoff ?? .milliseconds(25), using: &generator)
+        )
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: wait) {
             let (handler, context) = loopBound.value
@@ -300,16 +311,14 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
     }
 
-    /// RequestMirror: a copy of the complete request (if it was small enough to keep) to each mirror backend.
+    /// Mirrors (RequestMirror, VirtualService `mirror`): a copy of the complete request (if it was small enough to
+    /// keep) to each mirror cluster.
     private func sendMirrors(context: ChannelHandlerContext) {
-        guard let selection, !selection.mirrors.isEmpty, let kept = replay, kept.complete, let backend else { return }
-        let waypoint = environment.state()
-        for mirror in selection.mirrors {
-            guard let service = waypoint.service(namespace: mirror.namespace, name: mirror.name) else { continue }
+        guard let plan, !plan.mirrors.isEmpty, let kept = replay, kept.complete, let backend else { return }
+        for mirror in plan.mirrors {
             MirrorSender.send(
-                head: kept.head, parts: kept.parts, service: service, port: mirror.port ?? environment.port,
-                snapshot: backend.snapshot, upstreams: environment.upstreams, version: environment.version,
-                on: context.eventLoop
+                head: kept.head, parts: kept.parts, cluster: mirror, snapshot: backend.snapshot,
+                upstreams: environment.upstreams, version: environment.version, on: context.eventLoop
             )
         }
     }
@@ -350,7 +359,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
         switch result {
         case .failure(let error):
-            if canRetry {
+            if canRetry, plan?.retry?.retriesWithoutResponse(connectFailure: true) == true {
                 retry(context: context)
                 return
             }
@@ -413,18 +422,19 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 let elapsed = ContinuousClock.now - sentUpstream
                 record.upstreamServiceTime = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
             }
-            if selection?.retry?.retries(status: record.status) == true {
+            let grpcStatus = head.headers.first(name: "grpc-status").flatMap { Int($0) }
+            if plan?.retry?.retries(status: record.status, grpcStatus: grpcStatus) == true {
                 if canRetry {
                     // Retried: this answer is dropped; the upstream is closed after the state moved on.
                     retry(context: context)
                     closeUpstream(upstream)
                     return
                 }
-                if retryCount > 0 { record.flags = "URX" }  // retries exhausted: the last answer goes to the client
+                if retryCount > 0 { record.addFlag("URX") }  // retries exhausted: the last answer goes to the client
             }
-            if let selection {
+            if let plan, !plan.response.isNone {
                 var fields = head.headers.map { HTTPHeaderField($0.name, $0.value) }
-                selection.applyResponseFilters(to: &fields)
+                plan.response.apply(to: &fields)
                 head.headers = HTTPHeaders(fields.map { ($0.name, $0.value) })
             }
             if let time = record.upstreamServiceTime {
@@ -470,9 +480,15 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         timeout?.cancel()
         if responded {
             // The upstream ended mid-response: the client must not take a truncated body for a complete one.
-            record.flags = "UC"
+            record.addFlag("UC")
             complete()
             context.close(promise: nil)
+            return
+        }
+        if canRetry, plan?.retry?.retriesWithoutResponse() == true {
+            // Reset before the response began (`reset`, `5xx`): tried again; this stream is already gone.
+            retry(context: context)
+            closeUpstream(upstream)
             return
         }
         state = ended ? .idle : .discarding
@@ -482,14 +498,14 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private func attemptTimedOut(context: ChannelHandlerContext) {
         switch state {
         case .connecting, .forwarding:
-            if canRetry {
+            if canRetry, plan?.retry?.retriesAfterTimeout == true {
                 var upstream: (any Channel)?
                 if case .forwarding(let channel, _) = state { upstream = channel }
                 retry(context: context)
                 if let upstream { closeUpstream(upstream) }
                 return
             }
-            if retryCount > 0 { record.flags = "URX" }
+            if retryCount > 0 { record.addFlag("URX") }
             timedOut(context: context)
         case .idle, .discarding:
             break
@@ -505,7 +521,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             state = ended ? .idle : .discarding
             defer { if let upstream { closeUpstream(upstream) } }
             if responded {
-                record.flags = "UT"
+                record.addFlag("UT")
                 complete()
                 context.close(promise: nil)
                 return
@@ -526,7 +542,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         timeout?.cancel()
         attemptTimeout?.cancel()
         record.status = status
-        record.flags = flag
+        record.addFlag(flag)
         var fields = HTTPHeaders(headers)
         if !keepAlive { fields.add(name: "connection", value: "close") }
         fields.add(name: "content-length", value: "\(body.utf8.count)")
@@ -560,7 +576,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
         environment.record(record)
         record = RequestRecord()
-        selection = nil
+        plan = nil
         if let context = currentContext { armHeaderDeadline(context: context) }
     }
 

@@ -9,7 +9,7 @@ import WeftModel
 /// `Host` gets a `-shadow` suffix). The client's request is never delayed or failed by the mirror.
 enum MirrorSender {
     static func send(
-        head: HTTPRequestHead, parts: [HTTPClientRequestPart], service: MeshService, port: UInt16,
+        head: HTTPRequestHead, parts: [HTTPClientRequestPart], cluster: UpstreamCluster,
         snapshot: MeshSnapshot, upstreams: WaypointUpstreams, version: HTTPVersionAdapter, on eventLoop: any EventLoop
     ) {
         var shadow = head
@@ -18,7 +18,7 @@ enum MirrorSender {
             shadow.headers.replaceOrAdd(name: "host", value: name + "-shadow" + portSuffix)
         }
         let request = shadow
-        upstreams.open(service: service, port: port, snapshot: snapshot, on: eventLoop).whenSuccess { upstream in
+        upstreams.open(cluster: cluster, snapshot: snapshot, on: eventLoop).whenSuccess { upstream in
             let transport = upstream.channel
             version.configureClientDiscardingResponses(on: transport).whenComplete { result in
                 guard case .success(let channel) = result else {

@@ -20,7 +20,8 @@ public struct RequestRecord: Sendable {
     public internal(set) var upstreamCluster: String?
     public internal(set) var upstreamHost: String?
     public internal(set) var status = 0
-    /// Envoy response flags: `-`, `NR`, `UH`, `UF`, `UC`, `UT`.
+    /// Envoy response flags, comma-separated in the order they arose (`DI,FI`); `-` for none. `NR`, `UH`, `UF`,
+    /// `UC`, `UT`, `URX`, `UO`, `DI`, `FI`, `RL`.
     public internal(set) var flags = "-"
     public internal(set) var requestBytes = 0
     public internal(set) var responseBytes = 0
@@ -39,6 +40,12 @@ public struct RequestRecord: Sendable {
     /// How many times the request was tried again.
     public internal(set) var retries = 0
     public let started = ContinuousClock.now
+
+    /// Adds an Envoy response flag (`-` adds nothing; a flag already present is not repeated).
+    mutating func addFlag(_ flag: String) {
+        guard flag != "-", !flags.split(separator: ",").contains(Substring(flag)) else { return }
+        flags = flags == "-" ? flag : flags + "," + flag
+    }
 
     /// A random UUID (version 4), as Envoy generates for `x-request-id`.
     static func newRequestID() -> String {

@@ -5,31 +5,57 @@ import WeftModel
 import WeftPolicy
 import WeftRoute
 
-/// The configuration a waypoint routes with: the mesh snapshot and, per Service port, the compiled HTTPRoutes.
+/// The configuration a waypoint routes with: the mesh snapshot, the compiled Gateway API routes per Service port,
+/// the VirtualServices and DestinationRules per host, the L7 AuthorizationPolicies and the local rate limits.
 /// Swapped whole on reload.
 public struct WaypointState: Sendable {
+    /// How the waypoint finds the routing configuration of a request (WeftConfig's `MeshRoutes` and
+    /// `MeshTrafficPolicies` build these once per configuration).
+    public struct Routing: Sendable {
+        /// The compiled HTTPRoutes of a Service port.
+        public var httpRoutes: @Sendable (RouteParent) -> RouteTable?
+        /// The compiled GRPCRoutes of a Service port (they win over HTTPRoutes on the same port).
+        public var grpcRoutes: @Sendable (RouteParent) -> RouteTable?
+        /// The compiled VirtualService for a Service hostname (`nil` when a Gateway API route is attached).
+        public var virtualServices: @Sendable (String) -> VirtualServiceTable?
+        /// The DestinationRule for a Service hostname.
+        public var destinationRules: @Sendable (String) -> DestinationRuleSpec?
+
+        public init(
+            httpRoutes: @escaping @Sendable (RouteParent) -> RouteTable? = { _ in nil },
+            grpcRoutes: @escaping @Sendable (RouteParent) -> RouteTable? = { _ in nil },
+            virtualServices: @escaping @Sendable (String) -> VirtualServiceTable? = { _ in nil },
+            destinationRules: @escaping @Sendable (String) -> DestinationRuleSpec? = { _ in nil }
+        ) {
+            self.httpRoutes = httpRoutes
+            self.grpcRoutes = grpcRoutes
+            self.virtualServices = virtualServices
+            self.destinationRules = destinationRules
+        }
+    }
+
     public let snapshot: MeshSnapshot
     /// The AuthorizationPolicies bound to this waypoint or to its Services (`targetRefs`); `nil`: none apply.
     public let policies: WaypointPolicySet?
-    private let tables: @Sendable (RouteParent) -> RouteTable?
+    public let routing: Routing
+    private let servicesByHost: [String: MeshService]
 
-    /// - Parameters:
-    ///   - snapshot: The mesh.
-    ///   - routeTable: The compiled HTTPRoutes of a Service port (WeftConfig's `MeshRoutes` builds them once per
-    ///     configuration); `nil` when no route is attached.
-    ///   - policies: The L7 AuthorizationPolicies for this waypoint.
-    public init(
-        snapshot: MeshSnapshot, policies: WaypointPolicySet? = nil,
-        routeTable: @escaping @Sendable (RouteParent) -> RouteTable?
-    ) {
+    public init(snapshot: MeshSnapshot, policies: WaypointPolicySet? = nil, routing: Routing = Routing()) {
         self.snapshot = snapshot
         self.policies = policies
-        self.tables = routeTable
+        self.routing = routing
+        var byHost: [String: MeshService] = [:]
+        for service in snapshot.services where byHost[service.hostname.lowercased()] == nil {
+            byHost[service.hostname.lowercased()] = service
+        }
+        self.servicesByHost = byHost
     }
 
-    /// The routes of a Service port; `nil` when none is attached (the waypoint then forwards to the Service itself).
-    public func routes(for parent: RouteParent) -> RouteTable? {
-        tables(parent)
+    /// The Gateway API routes of a Service port and whether they are GRPCRoutes; `nil` when none is attached.
+    public func routes(for parent: RouteParent) -> (table: RouteTable, isGRPC: Bool)? {
+        if let table = routing.grpcRoutes(parent) { return (table, true) }
+        if let table = routing.httpRoutes(parent) { return (table, false) }
+        return nil
     }
 
     /// The Service with this VIP and the port the client dialled, if the VIP is a Service's.
@@ -43,5 +69,10 @@ public struct WaypointState: Sendable {
     /// A Service by namespace and name.
     public func service(namespace: String, name: String) -> MeshService? {
         snapshot.services.first { $0.namespace == namespace && $0.name == name }
+    }
+
+    /// A Service (or ServiceEntry) by its fully qualified hostname.
+    public func service(hostname: String) -> MeshService? {
+        servicesByHost[hostname.lowercased()]
     }
 }

@@ -50,25 +50,31 @@ public final class WaypointUpstreams: Sendable {
         self.state = NIOLockedValueBox(([:], [:]))
     }
 
-    /// Opens a stream to an endpoint of `service` on `port` (the Service port), on `eventLoop`.
+    /// Opens a stream to an endpoint of `service` on `port` (the Service port), on `eventLoop` (L4 use).
+    public func open(service: MeshService, port: UInt16, snapshot: MeshSnapshot, on eventLoop: any EventLoop) -> EventLoopFuture<Upstream> {
+        open(cluster: UpstreamCluster(service: service, port: port), snapshot: snapshot, on: eventLoop)
+    }
+
+    /// Opens a stream to an endpoint of `cluster`, on `eventLoop`.
     /// - Parameter reuse: take an idle keep-alive stream to the chosen endpoint if there is one (its HTTP/1.1
     ///   codecs and relay are in place; only ``HTTPProxyHandler`` may take those).
     public func open(
-        service: MeshService, port: UInt16, snapshot: MeshSnapshot, on eventLoop: any EventLoop, reuse: Bool = false
+        cluster: UpstreamCluster, snapshot: MeshSnapshot, on eventLoop: any EventLoop, reuse: Bool = false
     ) -> EventLoopFuture<Upstream> {
-        guard let servicePort = service.ports.first(where: { $0.port == port }) else {
-            return eventLoop.makeFailedFuture(Failure(flag: "NR", description: "service \(service.namespace)/\(service.name) has no port \(port)"))
+        let service = cluster.service
+        guard let servicePort = service.ports.first(where: { $0.port == cluster.port }) else {
+            return eventLoop.makeFailedFuture(Failure(flag: "NR", description: "service \(service.namespace)/\(service.name) has no port \(cluster.port)"))
         }
-        let candidates: [(Workload, HostPort)] = snapshot.endpoints(of: service).compactMap { workload in
+        let candidates: [(Workload, HostPort)] = cluster.endpoints(in: snapshot).compactMap { workload in
             guard let ip = workload.addresses.first, let target = Self.targetPort(servicePort, on: workload) else { return nil }
             return (workload, HostPort(ip: ip, port: target))
         }
         guard !candidates.isEmpty else {
             return eventLoop.makeFailedFuture(
-                Failure(flag: "UH", description: "no endpoint for \(service.namespace)/\(service.name):\(port)")
+                Failure(flag: "UH", description: "no healthy upstream: no endpoint for \(cluster.name)")
             )
         }
-        let key = "\(service.namespace)/\(service.name)"
+        let key = cluster.name
         let now = NIODeadline.now()
         let order: [(Workload, HostPort)] = state.withLockedValue { state in
             let start = state.next[key, default: 0]

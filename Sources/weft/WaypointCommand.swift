@@ -72,24 +72,20 @@ struct Waypoint: AsyncParsableCommand {
         let levels = RuntimeLogLevels(default: logLevel, accessEnabled: logLevel <= .info)
         DaemonStartup.bootstrapLogging(format: logFormat, accessFormat: logFormat, level: logLevel, levels: levels)
         let logger = Logger(label: "weft.waypoint")
-        let (ca, result, snapshot) = try DaemonStartup.load(caDir: caDir, paths: config, logger: logger)
+        let (ca, result, _) = try DaemonStartup.load(caDir: caDir, paths: config, logger: logger)
         var configuration = WaypointDaemon.Configuration(workload: workload)
         if let threads { configuration.eventLoopThreads = threads }
         configuration.headerTimeout = .milliseconds(Int64(headerTimeout.seconds * 1000))
         configuration.metricsAddress = try EndpointAddress.parse(metricsAddress, option: "--metrics-address")
         configuration.readinessAddress = try EndpointAddress.parse(readinessAddress, option: "--readiness-address")
-        let routes = result.routes ?? MeshRoutes()
-        // GRPCRoutes (gRPC methods as paths) first, then HTTPRoutes, for a Service port.
-        guard let gateway = WaypointDaemon.waypoint(of: workload, in: snapshot) else {
-            logger.critical(
-                "cannot start: --workload \(workload) is not a waypoint's pod; label it gateway.networking.k8s.io/gateway-name: <name of a Gateway with gatewayClassName istio-waypoint in its namespace>"
-            )
+        configuration.manifestPaths = config
+        let state: WaypointState
+        do {
+            state = try WaypointConfiguration.state(from: result, workload: workload)
+        } catch {
+            logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
-        let state = WaypointState(
-            snapshot: snapshot, policies: WaypointPolicySet(snapshot: snapshot, waypoint: gateway),
-            routeTable: { routes.grpcRouteTable(for: $0) ?? routes.httpRouteTable(for: $0) }
-        )
         var services: [any Service] = []
         if let otlpEndpoint {
             var otel = OTel.Configuration.default
