@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from waypointlab import HTTPConnection, Response, service, start_http
+
 from weftlab import (
     HERE,
     STARTUP_TIMEOUT,
@@ -31,7 +33,6 @@ from weftlab import (
     socks_connect,
 )
 
-HTTP_SERVER = HERE / "helpers" / "http_server.py"
 H2_PEER = HERE / "interop" / "h2-peer.js"
 VIP, VIP_V1, VIP_V2 = "10.96.18.10", "10.96.18.11", "10.96.18.12"
 VIP_H2, VIP_GRPC = "10.96.18.20", "10.96.18.21"
@@ -58,15 +59,6 @@ spec:
   rules:
   - to: [{operation: {paths: ["/public/admin*"]}}]
 """
-
-
-def service(name: str, vip: str, selector: dict[str, str], target: int, labels: dict[str, str] | None = None,
-            port_name: str = "http") -> str:
-    sel = ", ".join(f"{k}: {v}" for k, v in selector.items())
-    lab = ", ".join(f"{k}: {v}" for k, v in (labels or {}).items())
-    return (f"apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: demo, labels: {{{lab}}}}}\n"
-            f"spec:\n  clusterIP: {vip}\n  selector: {{{sel}}}\n"
-            f"  ports: [{{name: {port_name}, port: 80, targetPort: {target}}}]\n")
 
 
 GATEWAY = """apiVersion: gateway.networking.k8s.io/v1
@@ -124,53 +116,6 @@ spec:
 
 
 @dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> dict:
-        return json.loads(self.body)
-
-
-class HTTPConnection:
-    """HTTP/1.1 keep-alive over a SOCKS tunnel through the client's node."""
-
-    def __init__(self, client_ip: str, host: str = VIP, port: int = 80):
-        self.sock, code = socks_connect(client_ip, host, port)
-        assert code == 0, f"SOCKS reply {code}"
-        self.sock.settimeout(15)
-        self.buf = b""
-        self.host = host
-
-    def request(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Response:
-        lines = [f"{method} {path} HTTP/1.1", f"host: echo.demo.svc.cluster.local"]
-        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            assert chunk, f"connection closed before a response; got {self.buf!r}"
-            self.buf += chunk
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        status_line, *header_lines = head.decode().split("\r\n")
-        status = int(status_line.split()[1])
-        hdrs = {}
-        for line in header_lines:
-            k, v = line.split(":", 1)
-            hdrs[k.strip().lower()] = v.strip()
-        length = int(hdrs.get("content-length", "0"))
-        while len(self.buf) < length:
-            chunk = self.sock.recv(65536)
-            assert chunk, "connection closed in the body"
-            self.buf += chunk
-        body, self.buf = self.buf[:length], self.buf[length:]
-        return Response(status, hdrs, body)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-@dataclass
 class WaypointMesh:
     lab: Lab
     client_ip: str
@@ -199,15 +144,6 @@ def h2_client(mesh: "WaypointMesh", target: str, path: str, grpc: str | None = N
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
-
-
-def start_http(lab: Lab, ip: str, port: int, name: str):
-    p = lab._spawn([sys.executable, str(HTTP_SERVER), "--host", ip, "--port", str(port), "--name", name],
-                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ready, _, _ = select.select([p.stdout], [], [], STARTUP_TIMEOUT)
-    assert ready, f"http server {name} did not start"
-    line = p.stdout.readline()
-    assert line.startswith("READY "), line
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ Prints ``READY <port>`` on stdout. Every request is answered 200 with a JSON bod
 method, the path and the request headers it received (so a test sees what the waypoint forwarded), plus the
 response header ``x-served-by: <name>``. Paths starting with ``/status/<code>`` answer that status; ``/sleep/<ms>``
 waits first; ``/slowonce/<key>/<ms>`` waits only the first time; ``/flaky/<key>/<n>`` answers 503 to the first n requests for that key, then 200. Keep-alive is
-supported. ``/__seen`` lists every request received so far (path and Host), for mirroring tests. Runs until killed.
+supported. ``--status 503`` makes every answer that status (a broken endpoint). ``/__seen`` lists every request received so far (path and Host), for mirroring tests. Runs until killed.
 """
 
 import argparse
@@ -25,7 +25,7 @@ SEEN: list[dict[str, str]] = []
 LOCK = threading.Lock()
 
 
-def make_handler(name: str):
+def make_handler(name: str, fixed_status: int | None = None):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body are separate writes: without this, keep-alive responses wait on delayed ACKs (40 ms).
@@ -47,7 +47,7 @@ def make_handler(name: str):
                 return
             with LOCK:
                 SEEN.append({"path": self.path, "host": self.headers.get("host", "")})
-            status = 200
+            status = fixed_status or 200
             parts = self.path.split("/")
             if len(parts) > 2 and parts[1] == "status" and parts[2].isdigit():
                 status = int(parts[2])
@@ -86,8 +86,9 @@ def main() -> int:
     parser.add_argument("--host", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--name", required=True)
+    parser.add_argument("--status", type=int, help="answer every request with this status (a broken backend)")
     args = parser.parse_args()
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(args.name))
+    server = ThreadingHTTPServer((args.host, args.port), make_handler(args.name, args.status))
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     print(f"READY {server.server_address[1]}", flush=True)
