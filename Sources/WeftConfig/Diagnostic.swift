@@ -6,9 +6,13 @@
 /// Printed with ``description`` as `file:line: Kind/namespace/name: field: message` (errors) or
 /// `file:line: Kind/namespace/name: field: warning: message` (warnings).
 public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
-    /// How bad a problem is: errors prevent a snapshot from being built, warnings do not.
+    /// How bad a problem is: errors prevent a snapshot from being built, warnings do not. A broken reference
+    /// (a route to a subset no DestinationRule defines) fails `weft check` but does not stop the daemons: the
+    /// configuration loads and only the requests that use the reference fail (503 `NR`), as Istio's control plane
+    /// accepts such a configuration while `istioctl analyze` reports it as an error.
     public enum Severity: String, Sendable {
         case error
+        case brokenReference
         case warning
     }
 
@@ -47,10 +51,14 @@ public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
         let prefix = "\(file):\(line): \(object): \(field): "
         switch severity {
         case .error: return prefix + message
+        case .brokenReference: return prefix + "error (the configuration still loads; the requests affected fail): " + message
         case .warning: return prefix + "warning: " + message
         }
     }
 
-    /// Whether this is an error.
+    /// Whether this is an error that stops the configuration from loading.
     public var isError: Bool { severity == .error }
+
+    /// Whether `weft check` fails on this: an error or a broken reference.
+    public var failsCheck: Bool { severity != .warning }
 }

@@ -14,6 +14,11 @@ final class DiagnosticLog {
         add(Diagnostic(severity: .error, file: file, line: line, object: object, field: field, message: message))
     }
 
+    /// Appends a broken reference (see ``Diagnostic/Severity/brokenReference``).
+    func brokenReference(file: String, line: Int, object: String = "-", field: String = "-", _ message: String) {
+        add(Diagnostic(severity: .brokenReference, file: file, line: line, object: object, field: field, message: message))
+    }
+
     /// Appends a warning.
     func warning(file: String, line: Int, object: String = "-", field: String = "-", _ message: String) {
         add(Diagnostic(severity: .warning, file: file, line: line, object: object, field: field, message: message))

@@ -25,6 +25,9 @@ public struct ManifestLoadResult: Sendable {
     /// The diagnostics that are warnings.
     public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
 
+    /// References that do not resolve: `weft check` fails on them, the daemons load the configuration anyway.
+    public var brokenReferences: [Diagnostic] { diagnostics.filter { $0.severity == .brokenReference } }
+
     /// Creates a result. Without `routes` (`traffic`), a result with a snapshot has no routes (an empty ``MeshRoutes``)
     /// (no Istio traffic policies).
     public init(

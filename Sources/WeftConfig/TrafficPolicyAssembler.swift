@@ -96,18 +96,18 @@ struct TrafficPolicyAssembler {
                         if rule.subset(named: subset) == nil {
                             let known = rule.subsets.map(\.name)
                             let at = site(entry, path + ".subset")
-                            log.error(
+                            log.brokenReference(
                                 file: at.file, line: at.line, object: at.object, field: at.field,
                                 "subset \(subset) is not defined by DestinationRule \(rule.key) for host \(host) "
                                     + "(its subsets: \(known.isEmpty ? "none" : known.joined(separator: ", "))); "
-                                    + "requests would fail with 503")
+                                    + "requests routed there get 503 (flag NR)")
                         }
                     } else {
                         let at = site(entry, path + ".subset")
-                        log.error(
+                        log.brokenReference(
                             file: at.file, line: at.line, object: at.object, field: at.field,
-                            "subset \(subset) is not defined: no DestinationRule for host \(host); requests would "
-                                + "fail with 503 — add a DestinationRule with that subset")
+                            "subset \(subset) is not defined: no DestinationRule for host \(host); requests routed "
+                                + "there get 503 (flag NR) — add a DestinationRule with that subset")
                     }
                 }
                 if !knownHosts.contains(host) && !host.contains("*") {

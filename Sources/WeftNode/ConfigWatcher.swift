@@ -35,6 +35,7 @@ struct ConfigWatcher: Service {
             )
             return
         }
+        for diagnostic in result.brokenReferences { context.logger.error("\(diagnostic.description)") }
         for diagnostic in result.warnings { context.logger.warning("\(diagnostic.description)") }
         let identities = Set(snapshot.workloads(onNode: context.node).map { snapshot.identity(of: $0) })
         do {

@@ -28,6 +28,7 @@ struct WaypointConfigWatcher: Service {
         for diagnostic in result.errors { logger.error("\(diagnostic.description)") }
         do {
             let state = try WaypointConfiguration.state(from: result, workload: workload)
+            for diagnostic in result.brokenReferences { logger.error("\(diagnostic.description)") }
             for diagnostic in result.warnings { logger.warning("\(diagnostic.description)") }
             install(state)
             logger.info(

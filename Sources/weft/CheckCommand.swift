@@ -23,8 +23,9 @@ struct Check: ParsableCommand {
         for diagnostic in result.diagnostics {
             print(diagnostic.description)
         }
-        if result.hasErrors {
-            FileHandle.standardError.write(Data("\(result.errors.count) error(s), \(result.warnings.count) warning(s)\n".utf8))
+        let failures = result.diagnostics.count(where: \.failsCheck)
+        if failures > 0 {
+            FileHandle.standardError.write(Data("\(failures) error(s), \(result.warnings.count) warning(s)\n".utf8))
             throw ExitCode(1)
         }
         let snapshot = result.snapshot

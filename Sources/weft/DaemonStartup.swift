@@ -31,7 +31,7 @@ enum DaemonStartup {
         }
         let result = ManifestLoader.load(paths: paths, trustDomain: ca.trustDomain)
         for diagnostic in result.diagnostics {
-            if diagnostic.isError {
+            if diagnostic.failsCheck {
                 logger.error("\(diagnostic.description)")
             } else {
                 logger.warning("\(diagnostic.description)")

@@ -132,13 +132,29 @@ struct VirtualServiceLoadTests {
         Case(
             rule: "route: [{destination: {host: reviews}}]\nmirror: {host: ratings}\nmirrorPercentage: {value: -5}",
             errors: ["vs.yaml:9: VirtualService/shop/reviews: spec.http[0].mirrorPercentage.value: percentage -5.0 is not between 0 and 100"]),
+    ]
+
+    static let brokenSubsets: [Case] = [
         Case(
             rule: "route: [{destination: {host: reviews, subset: v3}}]",
-            errors: ["vs.yaml:7: VirtualService/shop/reviews: spec.http[0].route[0].destination.subset: subset v3 is not defined by DestinationRule shop/reviews for host reviews.shop.svc.cluster.local (its subsets: v1, v2)"]),
+            errors: ["vs.yaml:7: VirtualService/shop/reviews: spec.http[0].route[0].destination.subset: error (the configuration still loads; the requests affected fail): subset v3 is not defined by DestinationRule shop/reviews for host reviews.shop.svc.cluster.local (its subsets: v1, v2)"]),
         Case(
             rule: "route: [{destination: {host: ratings, subset: v1}}]",
-            errors: ["vs.yaml:7: VirtualService/shop/reviews: spec.http[0].route[0].destination.subset: subset v1 is not defined: no DestinationRule for host ratings.shop.svc.cluster.local"]),
+            errors: ["vs.yaml:7: VirtualService/shop/reviews: spec.http[0].route[0].destination.subset: error (the configuration still loads; the requests affected fail): subset v1 is not defined: no DestinationRule for host ratings.shop.svc.cluster.local"]),
     ]
+
+    @Test("an undefined subset fails weft check but the configuration loads (503 NR at run time)", arguments: brokenSubsets)
+    func brokenSubset(_ test: Case) {
+        let result = Self.loadAll(Self.virtualService(rule: test.rule))
+        #expect(!result.hasErrors, "\(result.errors)")
+        let printed = result.brokenReferences.map(\.description)
+        #expect(printed.count == test.errors.count, "\(printed)")
+        for (line, expected) in zip(printed, test.errors) {
+            #expect(line.hasPrefix(expected), "\(line)")
+        }
+        #expect(result.diagnostics.contains { $0.failsCheck })
+        #expect(result.traffic?.virtualServiceTable(namespace: "shop", service: "reviews") != nil)
+    }
 
     @Test("load errors at file:line with the field path", arguments: cases)
     func loadErrors(_ test: Case) {
