@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "WeftPolicy", dependencies: ["WeftModel"], swiftSettings: swiftSettings),
         // Gateway API HTTPRoute/GRPCRoute matching, precedence, backends and filters, for the waypoint (L7).
         .target(name: "WeftRoute", dependencies: ["WeftModel"], swiftSettings: swiftSettings),
+        // Per-cluster upstream behaviour (load balancing, outlier detection, circuit breaking, rate limiting): pure.
+        .target(name: "WeftCluster", dependencies: ["WeftRoute", "WeftModel"], swiftSettings: swiftSettings),
         .target(
             name: "WeftConfig",
             dependencies: ["WeftModel", "WeftPolicy", "WeftRoute", .product(name: "Yams", package: "Yams")],
@@ -125,7 +127,7 @@ let package = Package(
         .target(
             name: "WeftWaypoint",
             dependencies: [
-                "WeftModel", "WeftRoute", "WeftHBONE", "WeftPolicy",
+                "WeftModel", "WeftRoute", "WeftCluster", "WeftHBONE", "WeftPolicy",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -154,6 +156,7 @@ let package = Package(
         .testTarget(name: "WeftModelTests", dependencies: ["WeftModel"], swiftSettings: swiftSettings),
         .testTarget(name: "WeftPolicyTests", dependencies: ["WeftPolicy", "WeftModel"], swiftSettings: swiftSettings),
         .testTarget(name: "WeftRouteTests", dependencies: ["WeftRoute", "WeftModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "WeftClusterTests", dependencies: ["WeftCluster", "WeftRoute"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftModel", "WeftPolicy", "WeftRoute"],
             swiftSettings: swiftSettings

@@ -15,7 +15,15 @@ enum DocumentTranslator {
         "Gateway": "gateway.networking.k8s.io", "HTTPRoute": "gateway.networking.k8s.io",
         "GRPCRoute": "gateway.networking.k8s.io",
         "VirtualService": "networking.istio.io", "DestinationRule": "networking.istio.io",
+        "LocalRateLimitPolicy": LocalRateLimitPolicyTranslator.group,
     ]
+
+    /// The apiVersion to suggest for a kind of `group`: `v1`, `<group>/v1`, or Weft's own `weft.dev/v1alpha1`.
+    static func exampleAPIVersion(group: String) -> String {
+        if group.isEmpty { return "v1" }
+        if group == LocalRateLimitPolicyTranslator.group { return LocalRateLimitPolicyTranslator.versions[0] }
+        return "\(group)/v1"
+    }
 
     /// Translates every document of `text`. A YAML syntax error is reported at the line Yams gives, and
     /// the rest of the source is not read; the documents before it still are.
@@ -56,7 +64,7 @@ enum DocumentTranslator {
             reader.missing("kind", in: root, "add the object's kind, e.g. \"kind: Pod\"")
         }
         if root.child("apiVersion") == nil && inherited == nil {
-            let example = kind.flatMap { supportedKinds[$0] }.map { $0.isEmpty ? "v1" : "\($0)/v1" } ?? "v1"
+            let example = kind.flatMap { supportedKinds[$0] }.map { exampleAPIVersion(group: $0) } ?? "v1"
             reader.missing("apiVersion", in: root, "add the object's apiVersion, e.g. \"apiVersion: \(example)\"")
         }
         guard let kind, let apiVersion else { return }
@@ -102,6 +110,9 @@ enum DocumentTranslator {
             translated = HTTPRouteTranslator.translate(objectRoot, apiVersion: apiVersion, reader: &objectReader)
         case ("gateway.networking.k8s.io", "GRPCRoute"):
             translated = GRPCRouteTranslator.translate(objectRoot, apiVersion: apiVersion, reader: &objectReader)
+        case (LocalRateLimitPolicyTranslator.group, LocalRateLimitPolicyTranslator.kind):
+            translated = LocalRateLimitPolicyTranslator.translate(
+                objectRoot, apiVersion: apiVersion, reader: &objectReader)
         default:
             warnUnknown(kind: kind, apiVersion: apiVersion, root: root, reader: reader)
             translated = nil
@@ -128,7 +139,7 @@ enum DocumentTranslator {
         let field = root.child("kind") ?? root
         var message = "unknown kind \(kind), skipped"
         if let group = supportedKinds[kind] {
-            let expected = group.isEmpty ? "v1" : "\(group)/v1"
+            let expected = exampleAPIVersion(group: group)
             message = "unknown kind \(kind) in apiVersion \(apiVersion), skipped; Weft reads \(kind) from "
                 + "apiVersion \(expected)"
         }

@@ -10,8 +10,8 @@ public struct ManifestLoadResult: Sendable {
     /// The HTTPRoutes and GRPCRoutes of the manifests, with their route tables; `nil` when any diagnostic
     /// is an error.
     public var routes: MeshRoutes?
-    /// The VirtualServices and DestinationRules, compiled for the waypoint; `nil` when any diagnostic is an
-    /// error.
+    /// The VirtualServices and DestinationRules, compiled for the waypoint, and the LocalRateLimitPolicies'
+    /// limits; `nil` when any diagnostic is an error.
     public var traffic: MeshTrafficPolicies?
     /// Every error and warning, sorted by file and then line (ties keep the order they were found in).
     public var diagnostics: [Diagnostic]

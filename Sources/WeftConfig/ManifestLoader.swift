@@ -10,8 +10,8 @@ import WeftModel
 /// any version is read) and `AuthorizationPolicy` (`security.istio.io/v1` or `v1beta1` only: another version
 /// is an error, as skipping a policy could let traffic through), Gateway API `Gateway` (waypoints only),
 /// `HTTPRoute` (`v1`, `v1beta1`), `GRPCRoute` (`v1`), and `VirtualService` and `DestinationRule`
-/// (`networking.istio.io/v1`, `v1beta1`, `v1alpha3`), expanding `List` documents as kubectl
-/// writes them. Other kinds
+/// (`networking.istio.io/v1`, `v1beta1`, `v1alpha3`), and Weft's own `LocalRateLimitPolicy`
+/// (`weft.dev/v1alpha1`), expanding `List` documents as kubectl writes them. Other kinds
 /// are skipped with a warning, empty documents silently, and unknown fields are ignored. Every problem
 /// becomes a ``Diagnostic`` with its file, line, object and field; any error withholds the snapshot.
 public enum ManifestLoader {

@@ -13,13 +13,14 @@ import WeftRoute
 /// PeerAuthentications in one namespace are a warning: only one of them applies.
 ///
 /// Waypoints are resolved by ``WaypointResolver`` (their workloads, and the waypoint each service and
-/// workload uses) and routes by ``RouteAssembler`` (parents, backends and WeftRoute's compile errors).
+/// workload uses) and routes by ``RouteAssembler`` (parents, backends and WeftRoute's compile errors);
+/// VirtualServices, DestinationRules and LocalRateLimitPolicies by ``TrafficPolicyAssembler``.
 enum SnapshotAssembler {
     /// What an assembly produces when the manifests have no error.
     struct Assembly {
         var snapshot: MeshSnapshot
         var routes: MeshRoutes
-        /// VirtualServices and DestinationRules.
+        /// VirtualServices, DestinationRules and LocalRateLimitPolicies.
         var traffic: MeshTrafficPolicies
     }
 
@@ -40,6 +41,7 @@ enum SnapshotAssembler {
         var authorizationPolicies: [AuthorizationPolicy] = []
         var virtualServices: [TrafficPolicyAssembler.Located<VirtualServiceSpec>] = []
         var destinationRules: [TrafficPolicyAssembler.Located<DestinationRuleSpec>] = []
+        var rateLimitPolicies: [TrafficPolicyAssembler.Located<LocalRateLimitPolicyTranslator.Policy>] = []
 
         for object in objects {
             let origin = object.origin
@@ -81,6 +83,8 @@ enum SnapshotAssembler {
                 virtualServices.append((spec, lines, origin))
             case .destinationRule(let spec, let lines, _):
                 destinationRules.append((spec, lines, origin))
+            case .localRateLimitPolicy(let policy, let lines, _):
+                rateLimitPolicies.append((policy, lines, origin))
             }
         }
         warnShadowedPeerAuthentications(peerAuthentications, rootNamespace: rootNamespace, log: log)
@@ -98,8 +102,10 @@ enum SnapshotAssembler {
         let routeAssembler = RouteAssembler(snapshot: snapshot, otherGateways: otherGateways, log: log)
         let resolvedRoutes = routeAssembler.resolve(routes)
         let meshRoutes = routeAssembler.build(resolvedRoutes)
-        let traffic = TrafficPolicyAssembler(snapshot: snapshot, routes: meshRoutes, log: log)
-            .assemble(virtualServices: virtualServices, destinationRules: destinationRules)
+        let trafficAssembler = TrafficPolicyAssembler(
+            snapshot: snapshot, routes: meshRoutes, otherGateways: otherGateways, log: log)
+        let traffic = trafficAssembler.assemble(
+            virtualServices: virtualServices, destinationRules: destinationRules, rateLimitPolicies: rateLimitPolicies)
         guard !log.hasErrors else { return nil }
         return Assembly(snapshot: snapshot, routes: meshRoutes, traffic: traffic)
     }

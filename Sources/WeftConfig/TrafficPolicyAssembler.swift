@@ -4,8 +4,8 @@
 import WeftModel
 import WeftRoute
 
-/// Checks VirtualServices and DestinationRules against each other and the Services, and builds
-/// ``MeshTrafficPolicies``.
+/// Checks VirtualServices and DestinationRules against each other and the Services, resolves the targets of
+/// LocalRateLimitPolicies (``LocalRateLimitAssembler``), and builds ``MeshTrafficPolicies``.
 ///
 /// Errors: every ``VirtualServiceTable`` compile error, at its field and line; and a destination (or
 /// mirror) `subset` that no DestinationRule for its host defines — Istio would answer such requests
@@ -18,10 +18,13 @@ struct TrafficPolicyAssembler {
 
     let snapshot: MeshSnapshot
     let routes: MeshRoutes
+    /// Gateways that are not waypoints: `namespace/name` → `gatewayClassName`.
+    let otherGateways: [String: String]
     let log: DiagnosticLog
 
     func assemble(
-        virtualServices: [Located<VirtualServiceSpec>], destinationRules: [Located<DestinationRuleSpec>]
+        virtualServices: [Located<VirtualServiceSpec>], destinationRules: [Located<DestinationRuleSpec>],
+        rateLimitPolicies: [Located<LocalRateLimitPolicyTranslator.Policy>]
     ) -> MeshTrafficPolicies {
         let knownHosts = Set(snapshot.services.map { $0.hostname.lowercased() })
         var rules: [String: DestinationRuleSpec] = [:]
@@ -74,9 +77,13 @@ struct TrafficPolicyAssembler {
                 tables[host] = table
             }
         }
+        let rateLimitAssembler = LocalRateLimitAssembler(
+            snapshot: snapshot, routes: routes, virtualServices: virtualServices.map(\.spec),
+            otherGateways: otherGateways, log: log)
+        let rateLimits = rateLimitAssembler.resolve(rateLimitPolicies)
         return MeshTrafficPolicies(
             virtualServices: virtualServices.map(\.spec), destinationRules: destinationRules.map(\.spec),
-            tables: tables, rules: rules)
+            tables: tables, rules: rules, rateLimits: rateLimits)
     }
 
     /// Checks every route destination and mirror: the subset exists, the host is known.

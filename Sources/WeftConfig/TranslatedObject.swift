@@ -46,6 +46,8 @@ enum TranslatedObject {
     case virtualService(VirtualServiceSpec, FieldLines, ObjectOrigin)
     /// An Istio DestinationRule, with the lines of its fields.
     case destinationRule(DestinationRuleSpec, FieldLines, ObjectOrigin)
+    /// A Weft LocalRateLimitPolicy, its targets not yet resolved, with the lines of its fields.
+    case localRateLimitPolicy(LocalRateLimitPolicyTranslator.Policy, FieldLines, ObjectOrigin)
 
     /// Where the object was declared.
     var origin: ObjectOrigin {
@@ -53,7 +55,7 @@ enum TranslatedObject {
         case .namespace(_, let origin), .workload(_, let origin, _), .service(_, let origin, _),
             .peerAuthentication(_, let origin), .authorizationPolicy(_, let origin), .waypoint(_, let origin),
             .otherGateway(_, let origin), .route(_, let origin), .virtualService(_, _, let origin),
-            .destinationRule(_, _, let origin):
+            .destinationRule(_, _, let origin), .localRateLimitPolicy(_, _, let origin):
             return origin
         }
     }

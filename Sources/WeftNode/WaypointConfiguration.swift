@@ -34,8 +34,9 @@ public enum WaypointConfiguration {
             routing: .init(
                 httpRoutes: { routes.httpRouteTable(for: $0) }, grpcRoutes: { routes.grpcRouteTable(for: $0) },
                 virtualServices: { traffic.virtualServiceTable(forHost: $0) },
-                destinationRules: { traffic.destinationRule(forHost: $0) }
-            )
+                destinationRules: { traffic.destinationRule(forHost: $0) }, rateLimits: traffic.rateLimitTable
+            ),
+            gateway: (gateway.namespace, gateway.name)
         )
     }
 }

@@ -5,6 +5,7 @@ import Instrumentation
 import NIOCore
 import NIOHTTP1
 import Tracing
+import WeftCluster
 import WeftModel
 import WeftPolicy
 import WeftRoute
@@ -38,6 +39,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         /// How long a connection may sit without a complete request head: idle keep-alive, or a client sending
         /// its headers too slowly (slowloris). The connection is closed when it passes.
         var headerTimeout: TimeAmount = .seconds(60)
+        /// The LocalRateLimitPolicy buckets (shared by every connection of the waypoint).
+        var rateLimiter: RateLimiter
     }
 
     private enum State {
@@ -60,7 +63,15 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var attemptTimeout: Scheduled<Void>?
     private var sentUpstream: ContinuousClock.Instant?
     /// The endpoint of the current upstream stream, and whether its response allows the stream to be reused.
-    private var upstreamEndpoint: HostPort?
+    private var upstreamEndpoint: String?
+    /// The endpoint of the attempt in flight, until its result is reported (least request, outlier detection).
+    private var attemptEndpoint: String?
+    /// The cluster this request was admitted to (circuit breaker), until it finishes; whether it holds a retry slot.
+    private var admitted: UpstreamCluster?
+    private var holdsRetrySlot = false
+    /// The request's consistent-hash key, and the affinity cookie generated for it.
+    private var requestHash: UInt64?
+    private var generatedCookie: String?
     private var upstreamKeepAlive = false
     /// Whether the client's connection stays open after this response (HTTP/1.0, `Connection: close`).
     private var keepAlive = true
@@ -173,6 +184,20 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         self.plan = plan
         record.route = plan.route?.description
         record.originalPath = plan.originalPath
+        let limits = waypoint.routing.rateLimits.limits(
+            for: .init(
+                waypointNamespace: waypoint.gateway?.namespace ?? "", waypointName: waypoint.gateway?.name ?? "",
+                service: RouteParent(namespace: environment.service.namespace, name: environment.service.name, port: environment.port),
+                route: plan.route?.rateLimitRoute
+            )
+        )
+        if let (limit, reset) = environment.rateLimiter.refuse(limits) {
+            record.responseCodeDetails = "local_rate_limited"
+            return answer(
+                LocalRateLimit.refusalStatusCode, flag: LocalRateLimit.responseFlag, body: LocalRateLimit.refusalBody,
+                headers: limit.refusalHeaders(resetAfter: reset).map { ($0.name, $0.value) }, context: context
+            )
+        }
         if let limit = plan.timeout {
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             timeout = context.eventLoop.scheduleTask(in: Self.timeAmount(limit)) {
@@ -185,6 +210,20 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             // A delayed local answer (fault abort after a fault delay): the request is read meanwhile.
             state = .connecting(head: HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri), pending: [], ended: false)
             return afterFaultDelay(delay, context: context) { handler, context in handler.respond(plan, context: context) }
+        }
+        guard environment.upstreams.admitRequest(cluster) else {
+            record.responseCodeDetails = "upstream_overflow"
+            return answer(
+                503, flag: "UO", body: "upstream overflow: \(cluster.name) is at its request limit\n",
+                headers: [("x-envoy-overloaded", "true")], context: context
+            )
+        }
+        admitted = cluster
+        if let hashing = cluster.settings.loadBalancer?.consistentHash {
+            let sourceIP = environment.peerIP.map { "\($0)" }
+            let outcome = ConsistentHashKey(hashing.key).evaluate(plan.request, sourceIP: sourceIP, using: &generator)
+            requestHash = outcome.hash
+            generatedCookie = outcome.generatedCookie?.setCookie
         }
         var outgoing = HTTPRequestHead(version: .http1_1, method: head.method, uri: plan.request.path)
         let dropped = environment.version == .http2 ? Self.hopByHopAndFraming : Self.hopByHop
@@ -266,7 +305,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
         environment.upstreams.open(
             cluster: backend.cluster, snapshot: backend.snapshot, on: context.eventLoop,
-            reuse: environment.version == .http1
+            reuse: environment.version == .http1, hash: requestHash, tracked: true
         ).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
             handler.connected(result, context: context)
@@ -288,6 +327,22 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     /// client's request is complete and was small enough to keep, and nothing was sent to the client yet.
     private var canRetry: Bool {
         retriesLeft > 0 && !responded && (replay?.complete ?? false)
+    }
+
+    /// Takes a retry slot of the cluster's circuit breaker (`maxRetries`) for the request's first retry; `false`:
+    /// the limit is reached and the request is not retried (the last answer goes to the client).
+    private func admitRetry() -> Bool {
+        guard !holdsRetrySlot else { return true }
+        guard let cluster = admitted, environment.upstreams.admitRetry(cluster) else { return false }
+        holdsRetrySlot = true
+        return true
+    }
+
+    /// Reports the end of the attempt in flight, once: its endpoint's least-request count, and outlier detection.
+    private func endAttempt(_ result: OutlierDetector.Result?) {
+        guard let endpoint = attemptEndpoint, let cluster = admitted else { return }
+        attemptEndpoint = nil
+        environment.upstreams.attemptFinished(cluster, endpoint: endpoint, result: result)
     }
 
     /// Tries the request again after the rule's back-off (Envoy's default: jittered from 25 ms), possibly on
@@ -359,18 +414,27 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
         switch result {
         case .failure(let error):
-            if canRetry, plan?.retry?.retriesWithoutResponse(connectFailure: true) == true {
+            if canRetry, plan?.retry?.retriesWithoutResponse(connectFailure: true) == true, admitRetry() {
                 retry(context: context)
                 return
             }
-            let flag = (error as? WaypointUpstreams.Failure)?.flag ?? "UF"
+            let failure = error as? WaypointUpstreams.Failure
+            let flag = failure?.flag ?? "UF"
             state = ended ? .idle : .discarding
-            record.responseCodeDetails = flag == "UH" ? "no_healthy_upstream" : "upstream_reset_before_response_started{connection_failure}"
-            answer(503, flag: flag, body: "upstream connect error: \(error)\n", context: context, keepState: true)
+            switch flag {
+            case "UH": record.responseCodeDetails = "no_healthy_upstream"
+            case "UO": record.responseCodeDetails = "upstream_overflow"
+            default: record.responseCodeDetails = "upstream_reset_before_response_started{connection_failure}"
+            }
+            answer(
+                503, flag: flag, body: "upstream connect error: \(error)\n",
+                headers: failure?.overloaded == true ? [("x-envoy-overloaded", "true")] : [], context: context, keepState: true
+            )
         case .success(let upstream):
             record.upstreamHost = upstream.endpoint
             record.upstreamIP = upstream.ip
-            upstreamEndpoint = upstream.target
+            upstreamEndpoint = upstream.endpoint
+            attemptEndpoint = upstream.endpoint
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let transport = upstream.channel
             if upstream.reused, let relay = try? transport.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self) {
@@ -424,7 +488,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             }
             let grpcStatus = head.headers.first(name: "grpc-status").flatMap { Int($0) }
             if plan?.retry?.retries(status: record.status, grpcStatus: grpcStatus) == true {
-                if canRetry {
+                if canRetry, admitRetry() {
+                    endAttempt(.response(status: record.status))
                     // Retried: this answer is dropped; the upstream is closed after the state moved on.
                     retry(context: context)
                     closeUpstream(upstream)
@@ -440,6 +505,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             if let time = record.upstreamServiceTime {
                 head.headers.replaceOrAdd(name: "x-envoy-upstream-service-time", value: "\(time)")
             }
+            if let generatedCookie { head.headers.add(name: "set-cookie", value: generatedCookie) }
             // Framing and connection headers belong to each hop (and are forbidden in HTTP/2): the encoder of the
             // client's side frames the body again.
             for name in Self.hopByHopAndFraming { head.headers.remove(name: name) }
@@ -452,6 +518,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         case .end(let trailers):
             timeout?.cancel()
             attemptTimeout?.cancel()
+            endAttempt(.response(status: record.status))
             // The state moves on first: ending the response can close the client's stream (HTTP/2) and closing
             // the upstream reports back, both synchronously.
             state = ended ? .idle : .discarding
@@ -465,8 +532,13 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             {
                 // Keep-alive upstream: the stream goes back to the pool for the next request to that endpoint.
                 relay.downstream = nil
+                relay.served += 1
                 upstreamTransport = nil
-                environment.upstreams.release(upstream, endpoint: endpoint)
+                if let cluster = backend?.cluster {
+                    environment.upstreams.release(upstream, endpoint: endpoint, cluster: cluster, served: relay.served)
+                } else {
+                    closeUpstream(upstream)
+                }
             } else {
                 closeUpstream(upstream)
             }
@@ -477,6 +549,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
 
     func upstreamClosed(_ channel: any Channel, context: ChannelHandlerContext) {
         guard case .forwarding(let upstream, let ended) = state, upstream === channel else { return }
+        endAttempt(.localFailure)
         timeout?.cancel()
         if responded {
             // The upstream ended mid-response: the client must not take a truncated body for a complete one.
@@ -485,7 +558,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        if canRetry, plan?.retry?.retriesWithoutResponse() == true {
+        if canRetry, plan?.retry?.retriesWithoutResponse() == true, admitRetry() {
             // Reset before the response began (`reset`, `5xx`): tried again; this stream is already gone.
             retry(context: context)
             closeUpstream(upstream)
@@ -498,7 +571,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private func attemptTimedOut(context: ChannelHandlerContext) {
         switch state {
         case .connecting, .forwarding:
-            if canRetry, plan?.retry?.retriesAfterTimeout == true {
+            endAttempt(.localFailure)
+            if canRetry, plan?.retry?.retriesAfterTimeout == true, admitRetry() {
                 var upstream: (any Channel)?
                 if case .forwarding(let channel, _) = state { upstream = channel }
                 retry(context: context)
@@ -518,6 +592,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             var upstream: (any Channel)?
             if case .forwarding(let channel, _) = state { upstream = channel }
             // The state moves on before the upstream closes: its close is reported back synchronously.
+            endAttempt(.localFailure)
             state = ended ? .idle : .discarding
             defer { if let upstream { closeUpstream(upstream) } }
             if responded {
@@ -577,13 +652,25 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         environment.record(record)
         record = RequestRecord()
         plan = nil
+        releaseRequest()
         if let context = currentContext { armHeaderDeadline(context: context) }
+    }
+
+    /// Gives back what the request held of its cluster (circuit breaker request and retry slots).
+    private func releaseRequest() {
+        endAttempt(nil)
+        if let cluster = admitted { environment.upstreams.finishRequest(cluster, retried: holdsRetrySlot) }
+        admitted = nil
+        holdsRetrySlot = false
+        requestHash = nil
+        generatedCookie = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         timeout?.cancel()
         attemptTimeout?.cancel()
         headerDeadline?.cancel()
+        releaseRequest()
         if case .forwarding(let upstream, _) = state { closeUpstream(upstream) }
         state = .idle
         context.fireChannelInactive()
@@ -609,6 +696,8 @@ final class UpstreamResponseRelay: ChannelInboundHandler {
 
     /// The request handler this stream currently answers; `nil` while the stream sits idle in the pool.
     var downstream: NIOLoopBound<(HTTPProxyHandler, ChannelHandlerContext)>?
+    /// Responses completed on this stream (`maxRequestsPerConnection`).
+    var served = 0
 
     init(downstream: NIOLoopBound<(HTTPProxyHandler, ChannelHandlerContext)>) {
         self.downstream = downstream

@@ -51,6 +51,17 @@ struct RequestPlan: Sendable {
         var ruleIndex: Int
         var ruleName: String?
         var description: String { "\(kind.rawValue) \(key) rule \(ruleName ?? "\(ruleIndex)")" }
+
+        /// The route as rate limits name it.
+        var rateLimitRoute: LocalRateLimitTable.Request.Route {
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            let (namespace, name) = parts.count == 2 ? (parts[0], parts[1]) : ("", key)
+            switch kind {
+            case .httpRoute: return .httpRoute(namespace: namespace, name: name, rule: ruleName)
+            case .grpcRoute: return .grpcRoute(namespace: namespace, name: name, rule: ruleName)
+            case .virtualService: return .virtualService(namespace: namespace, name: name, rule: ruleName)
+            }
+        }
     }
 
     var action: Action

@@ -17,6 +17,8 @@ public struct WaypointRouter: HBONEInboundRouter {
     let record: @Sendable (RequestRecord) -> Void
     /// See ``HTTPProxyHandler/Environment/headerTimeout``.
     public var headerTimeout: TimeAmount = .seconds(60)
+    /// The rate-limit buckets, one set for the whole waypoint.
+    let rateLimiter = RateLimiter()
 
     /// - Parameters:
     ///   - state: The configuration in force (read per stream and per request, so reloads apply at once).
@@ -63,7 +65,7 @@ public struct WaypointRouter: HBONEInboundRouter {
         var environment = HTTPProxyHandler.Environment(
             state: state, upstreams: upstreams, service: service, port: port.port, destination: request.authority,
             peerIdentity: peer.identity, peerIP: peer.remoteAddress?.ipAddress.flatMap { IPAddress($0) }, record: record,
-            headerTimeout: headerTimeout
+            headerTimeout: headerTimeout, rateLimiter: rateLimiter
         )
         environment.version = version
         let settings = environment

@@ -20,17 +20,21 @@ public struct WaypointState: Sendable {
         public var virtualServices: @Sendable (String) -> VirtualServiceTable?
         /// The DestinationRule for a Service hostname.
         public var destinationRules: @Sendable (String) -> DestinationRuleSpec?
+        /// The LocalRateLimitPolicies.
+        public var rateLimits: LocalRateLimitTable
 
         public init(
             httpRoutes: @escaping @Sendable (RouteParent) -> RouteTable? = { _ in nil },
             grpcRoutes: @escaping @Sendable (RouteParent) -> RouteTable? = { _ in nil },
             virtualServices: @escaping @Sendable (String) -> VirtualServiceTable? = { _ in nil },
-            destinationRules: @escaping @Sendable (String) -> DestinationRuleSpec? = { _ in nil }
+            destinationRules: @escaping @Sendable (String) -> DestinationRuleSpec? = { _ in nil },
+            rateLimits: LocalRateLimitTable = LocalRateLimitTable()
         ) {
             self.httpRoutes = httpRoutes
             self.grpcRoutes = grpcRoutes
             self.virtualServices = virtualServices
             self.destinationRules = destinationRules
+            self.rateLimits = rateLimits
         }
     }
 
@@ -38,12 +42,18 @@ public struct WaypointState: Sendable {
     /// The AuthorizationPolicies bound to this waypoint or to its Services (`targetRefs`); `nil`: none apply.
     public let policies: WaypointPolicySet?
     public let routing: Routing
+    /// The waypoint's own Gateway (`namespace`, `name`), for the limits that target it.
+    public let gateway: (namespace: String, name: String)?
     private let servicesByHost: [String: MeshService]
 
-    public init(snapshot: MeshSnapshot, policies: WaypointPolicySet? = nil, routing: Routing = Routing()) {
+    public init(
+        snapshot: MeshSnapshot, policies: WaypointPolicySet? = nil, routing: Routing = Routing(),
+        gateway: (namespace: String, name: String)? = nil
+    ) {
         self.snapshot = snapshot
         self.policies = policies
         self.routing = routing
+        self.gateway = gateway
         var byHost: [String: MeshService] = [:]
         for service in snapshot.services where byHost[service.hostname.lowercased()] == nil {
             byHost[service.hostname.lowercased()] = service

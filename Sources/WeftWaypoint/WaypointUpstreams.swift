@@ -3,14 +3,18 @@
 
 import NIOConcurrencyHelpers
 import NIOCore
+import WeftCluster
 import WeftHBONE
 import WeftModel
+import WeftRoute
 
-/// Opens the waypoint's upstream for a request: an HBONE stream, as the waypoint's identity, to one endpoint of
-/// the chosen Service. Endpoints are taken round robin; one that refused a connection is skipped for a few
-/// seconds, and the next endpoint is tried at once (at most every endpoint once per request).
+/// Opens the waypoint's upstreams: HBONE streams, as the waypoint's identity, to endpoints of a cluster. Per
+/// cluster it keeps the DestinationRule behaviour Envoy gives a cluster — the load balancer, outlier detection,
+/// the circuit breakers with their pending queue, and an idle keep-alive pool — as pure state from WeftCluster
+/// under one lock. An endpoint that refused a connection is avoided for a few seconds and the next one is tried
+/// at once.
 public final class WaypointUpstreams: Sendable {
-    /// A stream to an endpoint, ready for HTTP/1.1.
+    /// A stream to an endpoint, ready for HTTP.
     public struct Upstream: Sendable {
         public var channel: any Channel
         /// `ip:port` of the endpoint.
@@ -21,112 +25,254 @@ public final class WaypointUpstreams: Sendable {
         var target: HostPort { HostPort(parsing: endpoint) ?? HostPort(ip: ip, port: 0) }
     }
 
-    private struct IdleKey: Hashable {
-        var endpoint: HostPort
-        var loop: ObjectIdentifier
-    }
-
     /// Why no upstream could be opened, with the response it maps to.
     public struct Failure: Error, CustomStringConvertible {
-        /// 503 for both: no endpoint (Envoy `UH`), every endpoint refused (`UF`).
+        /// 503 for each: no endpoint or none healthy (Envoy `UH`), every endpoint refused (`UF`), the circuit
+        /// breaker's connection and pending limits are full (`UO`).
         public var flag: String
         public var description: String
+        /// The answer carries `x-envoy-overloaded: true`.
+        public var overloaded: Bool { flag == "UO" }
+    }
+
+    /// How a queued request continues.
+    enum Grant {
+        /// An idle stream on the request's loop.
+        case reuse(any Channel)
+        /// Open a new stream (a connection slot is counted for it).
+        case open
+    }
+
+    struct Waiter {
+        var id: UInt64
+        var loop: any EventLoop
+        var promise: EventLoopPromise<Grant>
+    }
+
+    /// One cluster's state.
+    struct ClusterState {
+        var settings: TrafficPolicy.Settings
+        var balancer: LoadBalancer
+        var outliers: OutlierDetector
+        var breaker: CircuitBreaker
+        var waiters: [Waiter] = []
+        /// Endpoints that refused a connection, until when they are avoided.
+        var refused: [String: NIODeadline] = [:]
+        /// Idle keep-alive streams per endpoint and event loop.
+        var idle: [IdleKey: [any Channel]] = [:]
+
+        init(_ cluster: UpstreamCluster, endpoints: [String]) {
+            settings = cluster.settings
+            balancer = LoadBalancer(settings: cluster.settings.loadBalancer, endpoints: endpoints)
+            outliers = OutlierDetector(settings: cluster.settings.outlierDetection, endpoints: endpoints)
+            breaker = CircuitBreaker(settings: cluster.settings.connectionPool)
+        }
+
+        /// Follows a reload: new endpoints or settings keep the state of what stays.
+        mutating func sync(_ cluster: UpstreamCluster, endpoints: [String]) {
+            guard endpoints != balancer.endpoints || cluster.settings != settings else { return }
+            balancer.update(endpoints: endpoints, settings: cluster.settings.loadBalancer)
+            outliers.update(settings: cluster.settings.outlierDetection, endpoints: endpoints)
+            breaker.update(settings: cluster.settings.connectionPool)
+            settings = cluster.settings
+        }
+    }
+
+    struct IdleKey: Hashable {
+        var endpoint: String
+        var loop: ObjectIdentifier
     }
 
     private let pool: HBONEClientPool
     private let identity: SPIFFEID
     private let hbonePort: UInt16
-    private let state: NIOLockedValueBox<(next: [String: Int], down: [IPAddress: NIODeadline])>
-    /// Idle upstream HTTP/1.1 streams per endpoint and event loop (Envoy's upstream connection pool): a request
-    /// to an endpoint that has one reuses it instead of opening a stream and a backend connection.
-    private let idle = NIOLockedValueBox<[IdleKey: [any Channel]]>([:])
+    let clusters = NIOLockedValueBox<[String: ClusterState]>([:])
+    private let nextWaiter = NIOLockedValueBox<UInt64>(0)
     /// Idle streams kept per endpoint and event loop; more are closed.
     static let idleLimit = 128
+    /// How long a request may wait in a cluster's pending queue (Istio's default `connectTimeout`).
+    static let pendingTimeout = TimeAmount.seconds(10)
 
     public init(pool: HBONEClientPool, identity: SPIFFEID, hbonePort: UInt16 = 15008) {
         self.pool = pool
         self.identity = identity
         self.hbonePort = hbonePort
-        self.state = NIOLockedValueBox(([:], [:]))
     }
+
+    // MARK: - Requests
+
+    /// Admits a request to `cluster` under its `http2MaxRequests` limit; `false`: answer 503 `UO`.
+    func admitRequest(_ cluster: UpstreamCluster) -> Bool {
+        clusters.withLockedValue { $0[cluster.name, default: ClusterState(cluster, endpoints: [])].breaker.startRequest() }
+    }
+
+    /// Ends a request admitted by ``admitRequest(_:)``; `retried`: it held a retry slot.
+    func finishRequest(_ cluster: UpstreamCluster, retried: Bool) {
+        clusters.withLockedValue { clusters in
+            clusters[cluster.name]?.breaker.finishRequest()
+            if retried { clusters[cluster.name]?.breaker.finishRetry() }
+        }
+    }
+
+    /// Admits a request's first retry under `maxRetries`.
+    func admitRetry(_ cluster: UpstreamCluster) -> Bool {
+        clusters.withLockedValue { $0[cluster.name]?.breaker.startRetry() ?? true }
+    }
+
+    /// Ends one attempt on `endpoint`: least-request accounting, and outlier detection with its result
+    /// (`nil`: the attempt was abandoned, e.g. the client went away; it counts for nothing).
+    func attemptFinished(_ cluster: UpstreamCluster, endpoint: String, result: OutlierDetector.Result?) {
+        let now = ContinuousClock.now
+        clusters.withLockedValue { clusters in
+            guard var state = clusters[cluster.name] else { return }
+            if let index = state.balancer.index(of: endpoint) { state.balancer.requestFinished(index) }
+            if let result { state.outliers.record(endpoint: endpoint, result: result, now: now) }
+            clusters[cluster.name] = state
+        }
+    }
+
+    // MARK: - Opening
 
     /// Opens a stream to an endpoint of `service` on `port` (the Service port), on `eventLoop` (L4 use).
     public func open(service: MeshService, port: UInt16, snapshot: MeshSnapshot, on eventLoop: any EventLoop) -> EventLoopFuture<Upstream> {
         open(cluster: UpstreamCluster(service: service, port: port), snapshot: snapshot, on: eventLoop)
     }
 
-    /// Opens a stream to an endpoint of `cluster`, on `eventLoop`.
-    /// - Parameter reuse: take an idle keep-alive stream to the chosen endpoint if there is one (its HTTP/1.1
-    ///   codecs and relay are in place; only ``HTTPProxyHandler`` may take those).
-    public func open(
-        cluster: UpstreamCluster, snapshot: MeshSnapshot, on eventLoop: any EventLoop, reuse: Bool = false
+    /// Opens a stream to an endpoint of `cluster`, chosen by its load balancer among the endpoints outlier
+    /// detection has not ejected, on `eventLoop`.
+    /// - Parameters:
+    ///   - reuse: HTTP/1.1 requests (``HTTPProxyHandler`` only): take an idle keep-alive stream to the chosen
+    ///     endpoint if there is one, and apply the connection limits (`maxConnections`, then the pending queue).
+    ///   - hash: The request's consistent-hash key, when the cluster hashes.
+    ///   - tracked: Count the attempt for least-request balancing; the caller must call ``attemptFinished``.
+    func open(
+        cluster: UpstreamCluster, snapshot: MeshSnapshot, on eventLoop: any EventLoop, reuse: Bool = false,
+        hash: UInt64? = nil, tracked: Bool = false
     ) -> EventLoopFuture<Upstream> {
         let service = cluster.service
-        guard let servicePort = service.ports.first(where: { $0.port == cluster.port }) else {
-            return eventLoop.makeFailedFuture(Failure(flag: "NR", description: "service \(service.namespace)/\(service.name) has no port \(cluster.port)"))
+        guard let servicePort = service.port(cluster.port) else {
+            return eventLoop.makeFailedFuture(Failure(flag: "NR", description: "\(service.hostname) has no port \(cluster.port)"))
         }
-        let candidates: [(Workload, HostPort)] = cluster.endpoints(in: snapshot).compactMap { workload in
-            guard let ip = workload.addresses.first, let target = Self.targetPort(servicePort, on: workload) else { return nil }
-            return (workload, HostPort(ip: ip, port: target))
+        var targets: [String: (Workload, HostPort)] = [:]
+        var endpoints: [String] = []
+        for workload in cluster.endpoints(in: snapshot) {
+            guard let ip = workload.addresses.first, let port = Self.targetPort(servicePort, on: workload) else { continue }
+            let target = HostPort(ip: ip, port: port)
+            let key = "\(target)"
+            if targets[key] == nil { endpoints.append(key) }
+            targets[key] = (workload, target)
         }
-        guard !candidates.isEmpty else {
-            return eventLoop.makeFailedFuture(
-                Failure(flag: "UH", description: "no healthy upstream: no endpoint for \(cluster.name)")
-            )
+        guard !endpoints.isEmpty else {
+            return eventLoop.makeFailedFuture(Failure(flag: "UH", description: "no healthy upstream: no endpoint for \(cluster.name)"))
         }
-        let key = cluster.name
-        let now = NIODeadline.now()
-        let order: [(Workload, HostPort)] = state.withLockedValue { state in
-            let start = state.next[key, default: 0]
-            state.next[key] = start &+ 1
-            let rotated = (0..<candidates.count).map { candidates[(start + $0) % candidates.count] }
-            // Healthy endpoints first, in round-robin order; recently refused ones last.
-            return rotated.filter { (state.down[$0.1.ip] ?? now) <= now } + rotated.filter { (state.down[$0.1.ip] ?? now) > now }
+        let loop = ObjectIdentifier(eventLoop)
+        var evicted: (any Channel)?
+        let choice: Result<(String, [String], Grant?), Failure> = clusters.withLockedValue { clusters in
+            var state = clusters[cluster.name] ?? ClusterState(cluster, endpoints: endpoints)
+            state.sync(cluster, endpoints: endpoints)
+            defer { clusters[cluster.name] = state }
+            let now = NIODeadline.now()
+            let clock = ContinuousClock.now
+            let outliers = state.outliers
+            let refused = state.refused
+            let panic = outliers.ignoresEjections(endpointCount: endpoints.count, now: clock)
+            let healthy = { (i: Int) in panic || !outliers.isEjected(endpoints[i], now: clock) }
+            let fresh = { (i: Int) in (refused[endpoints[i]] ?? now) <= now }
+            var generator = SystemRandomNumberGenerator()
+            var chosen = state.balancer.choose(hash: hash, isAvailable: { healthy($0) && fresh($0) }, using: &generator)
+                ?? state.balancer.choose(hash: hash, isAvailable: healthy, using: &generator)
+            if chosen == nil, state.balancer.isPassthrough {
+                // In a waypoint the original destination is the Service VIP, resolved here: PASSTHROUGH picks at random.
+                chosen = (0..<endpoints.count).filter { healthy($0) && fresh($0) }.randomElement(using: &generator)
+                    ?? (0..<endpoints.count).filter(healthy).randomElement(using: &generator)
+            }
+            guard let index = chosen else {
+                return .failure(Failure(flag: "UH", description: "no healthy upstream: every endpoint of \(cluster.name) is ejected"))
+            }
+            let endpoint = endpoints[index]
+            // The others, healthy first, for when the chosen one refuses.
+            let rest = endpoints.indices.filter { $0 != index }.sorted { healthy($0) && !healthy($1) }.map { endpoints[$0] }
+            var grant: Grant? = .open
+            if reuse {
+                let idleKey = IdleKey(endpoint: endpoint, loop: loop)
+                var idleChannel: (any Channel)?
+                while idleChannel == nil, let channel = state.idle[idleKey]?.popLast() {
+                    if channel.isActive { idleChannel = channel }
+                }
+                switch state.breaker.needConnection(idleAvailable: idleChannel != nil) {
+                case .reuseIdle: grant = idleChannel.map { .reuse($0) }
+                case .open: grant = .open
+                case .queue:
+                    grant = nil
+                    // An idle stream elsewhere (another endpoint or event loop) holds a slot this request could use:
+                    // closing it hands the slot to the queue.
+                    if let key = state.idle.first(where: { !$0.value.isEmpty })?.key {
+                        evicted = state.idle[key]?.removeLast()
+                        if state.idle[key]?.isEmpty == true { state.idle[key] = nil }
+                    }
+                case .overflow:
+                    return .failure(Failure(flag: "UO", description: "upstream overflow: \(cluster.name) is at its connection and pending-request limits"))
+                }
+            }
+            if tracked { state.balancer.requestStarted(index) }
+            return .success((endpoint, rest, grant))
         }
-        // The endpoint is chosen first (load balancing); an idle stream to it, on this loop, is reused.
-        if reuse, let (_, first) = order.first, let reused = takeIdle(first, on: eventLoop) {
-            return eventLoop.makeSucceededFuture(Upstream(channel: reused, endpoint: "\(first)", ip: first.ip, reused: true))
+        let endpoint: String
+        let rest: [String]
+        let granted: Grant?
+        defer { evicted?.close(promise: nil) }
+        switch choice {
+        case .failure(let failure): return eventLoop.makeFailedFuture(failure)
+        case .success(let value): (endpoint, rest, granted) = value
         }
-        return attempt(order[...], snapshot: snapshot, on: eventLoop, errors: [])
+        let targetsByEndpoint = targets
+        let proceed: @Sendable (Grant) -> EventLoopFuture<Upstream> = { [self] grant in
+            switch grant {
+            case .reuse(let channel):
+                let target = targetsByEndpoint[endpoint]!.1
+                return eventLoop.makeSucceededFuture(Upstream(channel: channel, endpoint: endpoint, ip: target.ip, reused: true))
+            case .open:
+                let order = ([endpoint] + rest).compactMap { targetsByEndpoint[$0] }
+                return attempt(order[...], cluster: cluster, counted: reuse, snapshot: snapshot, on: eventLoop, errors: [])
+            }
+        }
+        let opened = granted.map(proceed) ?? waitForConnection(cluster, on: eventLoop).flatMap(proceed)
+        guard tracked else { return opened }
+        return opened.flatMapErrorThrowing { [self] error in
+            attemptFinished(cluster, endpoint: endpoint, result: nil)  // connect failures were recorded per endpoint
+            throw error
+        }
     }
 
-    private func takeIdle(_ endpoint: HostPort, on eventLoop: any EventLoop) -> (any Channel)? {
-        let key = IdleKey(endpoint: endpoint, loop: ObjectIdentifier(eventLoop))
-        return idle.withLockedValue { idle in
-            while var list = idle[key], let channel = list.popLast() {
-                idle[key] = list.isEmpty ? nil : list
-                if channel.isActive { return channel }
+    /// Queues a request for a connection of `cluster` (the pool is at `maxConnections`); fails with `UF` after
+    /// ``pendingTimeout``.
+    private func waitForConnection(_ cluster: UpstreamCluster, on eventLoop: any EventLoop) -> EventLoopFuture<Grant> {
+        let id = nextWaiter.withLockedValue { value in
+            value &+= 1
+            return value
+        }
+        let promise = eventLoop.makePromise(of: Grant.self)
+        clusters.withLockedValue { $0[cluster.name]?.waiters.append(Waiter(id: id, loop: eventLoop, promise: promise)) }
+        eventLoop.scheduleTask(in: Self.pendingTimeout) { [self] in
+            let expired = clusters.withLockedValue { clusters -> Bool in
+                guard let index = clusters[cluster.name]?.waiters.firstIndex(where: { $0.id == id }) else { return false }
+                clusters[cluster.name]?.waiters.remove(at: index)
+                clusters[cluster.name]?.breaker.pendingResolved()
+                return true
             }
-            return nil
-        }
-    }
-
-    /// Puts a finished upstream stream back for reuse (the response ended cleanly and both sides keep the
-    /// connection alive). It leaves the pool when it closes; past ``idleLimit`` it is closed.
-    public func release(_ channel: any Channel, endpoint: HostPort) {
-        guard channel.isActive else { return }
-        let key = IdleKey(endpoint: endpoint, loop: ObjectIdentifier(channel.eventLoop))
-        let kept = idle.withLockedValue { idle -> Bool in
-            guard idle[key, default: []].count < Self.idleLimit else { return false }
-            idle[key, default: []].append(channel)
-            return true
-        }
-        guard kept else {
-            channel.close(promise: nil)
-            return
-        }
-        channel.closeFuture.whenComplete { [weak self] _ in
-            self?.idle.withLockedValue { idle in
-                idle[key]?.removeAll { $0 === channel }
-                if idle[key]?.isEmpty == true { idle[key] = nil }
+            if expired {
+                promise.fail(Failure(flag: "UF", description: "upstream connect timeout: waited \(Self.pendingTimeout) in the pending queue of \(cluster.name)"))
             }
         }
+        return promise.futureResult
     }
 
     private func attempt(
-        _ order: ArraySlice<(Workload, HostPort)>, snapshot: MeshSnapshot, on eventLoop: any EventLoop, errors: [String]
+        _ order: ArraySlice<(Workload, HostPort)>, cluster: UpstreamCluster, counted: Bool, snapshot: MeshSnapshot,
+        on eventLoop: any EventLoop, errors: [String]
     ) -> EventLoopFuture<Upstream> {
         guard let (workload, target) = order.first else {
+            if counted { connectionClosed(cluster) }
             return eventLoop.makeFailedFuture(
                 Failure(flag: "UF", description: "every endpoint refused: " + errors.joined(separator: "; "))
             )
@@ -136,11 +282,80 @@ public final class WaypointUpstreams: Sendable {
             sourceIP: nil
         )
         let request = HBONERequest(authority: target, traceparent: HBONEHeaders.traceparent())
-        return pool.openStream(key: key, request: request, on: eventLoop).map { Upstream(channel: $0, endpoint: "\(target)", ip: target.ip) }
-            .flatMapError { [self] error in
-                state.withLockedValue { $0.down[target.ip] = .now() + .seconds(5) }
-                return attempt(order.dropFirst(), snapshot: snapshot, on: eventLoop, errors: errors + ["\(target): \(error)"])
+        let endpoint = "\(target)"
+        return pool.openStream(key: key, request: request, on: eventLoop).map { [self] channel in
+            if counted {
+                channel.closeFuture.whenComplete { _ in self.connectionClosed(cluster) }
             }
+            return Upstream(channel: channel, endpoint: endpoint, ip: target.ip)
+        }
+        .flatMapError { [self] error in
+            let now = ContinuousClock.now
+            clusters.withLockedValue { clusters in
+                clusters[cluster.name]?.refused[endpoint] = .now() + .seconds(5)
+                clusters[cluster.name]?.outliers.record(endpoint: endpoint, result: .localFailure, now: now)
+            }
+            return attempt(
+                order.dropFirst(), cluster: cluster, counted: counted, snapshot: snapshot, on: eventLoop,
+                errors: errors + ["\(target): \(error)"]
+            )
+        }
+    }
+
+    /// A counted connection closed (or never opened): its slot goes to the first queued request, if any.
+    private func connectionClosed(_ cluster: UpstreamCluster) {
+        let waiter: Waiter? = clusters.withLockedValue { clusters in
+            guard var state = clusters[cluster.name] else { return nil }
+            defer { clusters[cluster.name] = state }
+            state.breaker.connectionClosed()
+            guard !state.waiters.isEmpty else { return nil }
+            let waiter = state.waiters.removeFirst()
+            state.breaker.pendingResolved()
+            _ = state.breaker.needConnection(idleAvailable: false)  // counts the slot for the waiter
+            return waiter
+        }
+        waiter?.promise.succeed(.open)
+    }
+
+    // MARK: - Keep-alive
+
+    /// Puts a finished HTTP/1.1 upstream stream back for reuse (the response ended cleanly, both sides keep the
+    /// connection alive, and `maxRequestsPerConnection` allows another). A request queued for a connection of the
+    /// cluster gets it at once when it runs on the same event loop; otherwise the stream is closed so the waiter
+    /// can open one. Past ``idleLimit`` it is closed.
+    func release(_ channel: any Channel, endpoint: String, cluster: UpstreamCluster, served: Int) {
+        guard channel.isActive else { return }
+        let key = IdleKey(endpoint: endpoint, loop: ObjectIdentifier(channel.eventLoop))
+        enum Outcome {
+            case kept, close
+            case handOver(Waiter)
+        }
+        let outcome: Outcome = clusters.withLockedValue { clusters in
+            guard var state = clusters[cluster.name] else { return .close }
+            defer { clusters[cluster.name] = state }
+            guard state.breaker.mayReuse(connectionServedRequests: served) else { return .close }
+            if let index = state.waiters.firstIndex(where: { $0.loop === channel.eventLoop }) {
+                let waiter = state.waiters.remove(at: index)
+                state.breaker.pendingResolved()
+                return .handOver(waiter)
+            }
+            guard state.waiters.isEmpty, state.idle[key, default: []].count < Self.idleLimit else { return .close }
+            state.idle[key, default: []].append(channel)
+            return .kept
+        }
+        switch outcome {
+        case .close:
+            channel.close(promise: nil)
+        case .handOver(let waiter):
+            waiter.promise.succeed(.reuse(channel))
+        case .kept:
+            channel.closeFuture.whenComplete { [weak self] _ in
+                self?.clusters.withLockedValue { clusters in
+                    clusters[cluster.name]?.idle[key]?.removeAll { $0 === channel }
+                    if clusters[cluster.name]?.idle[key]?.isEmpty == true { clusters[cluster.name]?.idle[key] = nil }
+                }
+            }
+        }
     }
 
     static func targetPort(_ port: ServicePort, on workload: Workload) -> UInt16? {
