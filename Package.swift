@@ -158,6 +158,14 @@ let package = Package(
         .testTarget(name: "WeftRouteTests", dependencies: ["WeftRoute", "WeftModel"], swiftSettings: swiftSettings),
         .testTarget(name: "WeftClusterTests", dependencies: ["WeftCluster", "WeftRoute"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "WeftWaypointTests",
+            dependencies: [
+                "WeftWaypoint", "WeftNode", "WeftConfig", "WeftRoute", "WeftModel",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WeftConfigTests", dependencies: ["WeftConfig", "WeftModel", "WeftPolicy", "WeftRoute"],
             swiftSettings: swiftSettings
         ),
