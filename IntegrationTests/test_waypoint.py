@@ -538,6 +538,23 @@ def test_trace_context_continues_through_the_waypoint_and_spans_are_exported(mes
     assert mine[0]["parentSpanId"] == b64(parent) and mine[0]["spanId"] == b64(seen[2]), mine[0]
 
 
+def test_b3_caller_is_continued_and_gets_b3_headers_upstream(mesh: WaypointMesh):
+    trace_id, parent = "463ac35c9f6413ad48485a3953bb6124", "a2fb4a1d1a96d312"
+    c = mesh.connect()
+    try:
+        multi = c.request("/v2/b3", {"x-b3-traceid": trace_id, "x-b3-spanid": parent, "x-b3-sampled": "1"})
+        single = c.request("/v2/b3", {"b3": f"{trace_id[16:]}-{parent}-1"})
+    finally:
+        c.close()
+    h = multi.json()["headers"]
+    # The waypoint's span continues the B3 trace: same trace, the caller's span becomes the parent.
+    assert h["x-b3-traceid"] == trace_id and h["x-b3-parentspanid"] == parent, h
+    assert h["x-b3-spanid"] != parent and h["x-b3-sampled"] == "1", h
+    assert h["traceparent"].split("-")[1] == trace_id and h["traceparent"].split("-")[2] == h["x-b3-spanid"], h
+    b3 = single.json()["headers"]["b3"].split("-")
+    assert b3[0] == trace_id[16:] and b3[1] != parent and b3[2] == "1" and b3[3] == parent, b3
+
+
 def test_backend_request_timeout_retries_a_slow_attempt(mesh: WaypointMesh):
     c = mesh.connect()
     try:
