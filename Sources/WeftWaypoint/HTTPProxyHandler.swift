@@ -84,6 +84,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var replay: (head: HTTPRequestHead, parts: [HTTPClientRequestPart], bytes: Int, complete: Bool)?
     private var backend: (cluster: UpstreamCluster, snapshot: MeshSnapshot)?
     private var retriesLeft = 0
+    /// Counts upstream opens, so an open that completes after the request moved on is recognised.
+    private var openCount = 0
     private var retryCount = 0
     /// Request bodies up to this size are kept so the request can be retried; past it, no retry happens.
     static let replayLimit = 64 * 1024
@@ -303,11 +305,23 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 handler.attemptTimedOut(context: context)
             }
         }
-        environment.upstreams.open(
-            cluster: backend.cluster, snapshot: backend.snapshot, on: context.eventLoop,
+        openCount &+= 1
+        let opening = openCount
+        let cluster = backend.cluster
+        let upstreams = environment.upstreams
+        upstreams.open(
+            cluster: cluster, snapshot: backend.snapshot, on: context.eventLoop,
             reuse: environment.version == .http1, hash: requestHash, tracked: true
         ).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
+            guard handler.openCount == opening, case .connecting = handler.state else {
+                // An attempt overtaken by a retry, a timeout or the client leaving: its stream is not used.
+                if case .success(let upstream) = result {
+                    upstream.channel.close(promise: nil)
+                    upstreams.attemptFinished(cluster, endpoint: upstream.endpoint, result: nil)
+                }
+                return
+            }
             handler.connected(result, context: context)
         }
     }
@@ -349,6 +363,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     /// another endpoint.
     private func retry(context: ChannelHandlerContext) {
         guard let kept = replay else { return }
+        openCount &+= 1  // an open still in flight belongs to the attempt being abandoned
         retriesLeft -= 1
         retryCount += 1
         record.retries = retryCount
