@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "WeftConfig", targets: ["WeftConfig"]),
         .library(name: "WeftPolicy", targets: ["WeftPolicy"]),
         .library(name: "WeftRoute", targets: ["WeftRoute"]),
+        .library(name: "WeftCluster", targets: ["WeftCluster"]),
         .library(name: "WeftIdentity", targets: ["WeftIdentity"]),
         .library(name: "WeftTLS", targets: ["WeftTLS"]),
         .library(name: "WeftHBONE", targets: ["WeftHBONE"]),
