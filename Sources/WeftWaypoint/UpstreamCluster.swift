@@ -7,15 +7,17 @@ import WeftRoute
 /// Where the waypoint sends a request: one Service port, optionally narrowed to a DestinationRule subset, with
 /// the DestinationRule settings in force there (Envoy's cluster `outbound|port|subset|host`).
 public struct UpstreamCluster: Hashable, Sendable, CustomStringConvertible {
-    public var service: MeshService
-    public var port: UInt16
+    public let service: MeshService
+    public let port: UInt16
     /// The DestinationRule subset, if the route named one.
-    public var subset: String?
+    public let subset: String?
     /// The subset's endpoint labels; empty: every endpoint of the Service.
-    public var subsetLabels: [String: String]
+    public let subsetLabels: [String: String]
     /// Load balancer, connection pool and outlier detection in force (DestinationRule top level → port →
     /// subset → subset port).
-    public var settings: TrafficPolicy.Settings
+    public let settings: TrafficPolicy.Settings
+    /// Envoy's cluster name, as access logs and `upstream_cluster` show it: `outbound|port|subset|host`.
+    public let name: String
 
     public init(
         service: MeshService, port: UInt16, subset: String? = nil, subsetLabels: [String: String] = [:],
@@ -26,10 +28,8 @@ public struct UpstreamCluster: Hashable, Sendable, CustomStringConvertible {
         self.subset = subset
         self.subsetLabels = subsetLabels
         self.settings = settings
+        self.name = "outbound|\(port)|\(subset ?? "")|\(service.hostname)"
     }
-
-    /// Envoy's cluster name, as access logs and `upstream_cluster` show it.
-    public var name: String { "outbound|\(port)|\(subset ?? "")|\(service.hostname)" }
 
     public var description: String { name }
 

@@ -49,8 +49,8 @@ public final class WaypointUpstreams: Sendable {
         var promise: EventLoopPromise<Grant>
     }
 
-    /// One cluster's state.
-    struct ClusterState {
+    /// One cluster's state: a reference, changed in place and only under ``clusters``' lock.
+    final class ClusterState: @unchecked Sendable {
         var settings: TrafficPolicy.Settings
         var balancer: LoadBalancer
         var outliers: OutlierDetector
@@ -69,7 +69,7 @@ public final class WaypointUpstreams: Sendable {
         }
 
         /// Follows a reload: new endpoints or settings keep the state of what stays.
-        mutating func sync(_ cluster: UpstreamCluster, endpoints: [String]) {
+        func sync(_ cluster: UpstreamCluster, endpoints: [String]) {
             guard endpoints != balancer.endpoints || cluster.settings != settings else { return }
             balancer.update(endpoints: endpoints, settings: cluster.settings.loadBalancer)
             outliers.update(settings: cluster.settings.outlierDetection, endpoints: endpoints)
@@ -99,11 +99,19 @@ public final class WaypointUpstreams: Sendable {
         self.hbonePort = hbonePort
     }
 
+    /// The state of `cluster`, created on first use (call under the lock).
+    private static func state(_ cluster: UpstreamCluster, in clusters: inout [String: ClusterState]) -> ClusterState {
+        if let state = clusters[cluster.name] { return state }
+        let state = ClusterState(cluster, endpoints: [])
+        clusters[cluster.name] = state
+        return state
+    }
+
     // MARK: - Requests
 
     /// Admits a request to `cluster` under its `http2MaxRequests` limit; `false`: answer 503 `UO`.
     func admitRequest(_ cluster: UpstreamCluster) -> Bool {
-        clusters.withLockedValue { $0[cluster.name, default: ClusterState(cluster, endpoints: [])].breaker.startRequest() }
+        clusters.withLockedValue { Self.state(cluster, in: &$0).breaker.startRequest() }
     }
 
     /// Ends a request admitted by ``admitRequest(_:)``; `retried`: it held a retry slot.
@@ -124,10 +132,9 @@ public final class WaypointUpstreams: Sendable {
     func attemptFinished(_ cluster: UpstreamCluster, endpoint: String, result: OutlierDetector.Result?) {
         let now = ContinuousClock.now
         clusters.withLockedValue { clusters in
-            guard var state = clusters[cluster.name] else { return }
+            guard let state = clusters[cluster.name] else { return }
             if let index = state.balancer.index(of: endpoint) { state.balancer.requestFinished(index) }
             if let result { state.outliers.record(endpoint: endpoint, result: result, now: now) }
-            clusters[cluster.name] = state
         }
     }
 
@@ -168,9 +175,8 @@ public final class WaypointUpstreams: Sendable {
         let loop = ObjectIdentifier(eventLoop)
         var evicted: (any Channel)?
         let choice: Result<(String, [String], Grant?), Failure> = clusters.withLockedValue { clusters in
-            var state = clusters[cluster.name] ?? ClusterState(cluster, endpoints: endpoints)
+            let state = Self.state(cluster, in: &clusters)
             state.sync(cluster, endpoints: endpoints)
-            defer { clusters[cluster.name] = state }
             let now = NIODeadline.now()
             let clock = ContinuousClock.now
             let outliers = state.outliers
@@ -285,7 +291,9 @@ public final class WaypointUpstreams: Sendable {
         let endpoint = "\(target)"
         return pool.openStream(key: key, request: request, on: eventLoop).map { [self] channel in
             if counted {
-                channel.closeFuture.whenComplete { _ in self.connectionClosed(cluster) }
+                // Once per stream: when it closes, it leaves the idle pool (if it sits there) and frees its slot.
+                let key = IdleKey(endpoint: endpoint, loop: ObjectIdentifier(eventLoop))
+                channel.closeFuture.whenComplete { _ in self.connectionClosed(cluster, idle: (key, channel)) }
             }
             return Upstream(channel: channel, endpoint: endpoint, ip: target.ip)
         }
@@ -303,10 +311,13 @@ public final class WaypointUpstreams: Sendable {
     }
 
     /// A counted connection closed (or never opened): its slot goes to the first queued request, if any.
-    private func connectionClosed(_ cluster: UpstreamCluster) {
+    private func connectionClosed(_ cluster: UpstreamCluster, idle: (IdleKey, any Channel)? = nil) {
         let waiter: Waiter? = clusters.withLockedValue { clusters in
-            guard var state = clusters[cluster.name] else { return nil }
-            defer { clusters[cluster.name] = state }
+            guard let state = clusters[cluster.name] else { return nil }
+            if let (key, channel) = idle, let index = state.idle[key]?.firstIndex(where: { $0 === channel }) {
+                state.idle[key]?.remove(at: index)
+                if state.idle[key]?.isEmpty == true { state.idle[key] = nil }
+            }
             state.breaker.connectionClosed()
             guard !state.waiters.isEmpty else { return nil }
             let waiter = state.waiters.removeFirst()
@@ -331,8 +342,7 @@ public final class WaypointUpstreams: Sendable {
             case handOver(Waiter)
         }
         let outcome: Outcome = clusters.withLockedValue { clusters in
-            guard var state = clusters[cluster.name] else { return .close }
-            defer { clusters[cluster.name] = state }
+            guard let state = clusters[cluster.name] else { return .close }
             guard state.breaker.mayReuse(connectionServedRequests: served) else { return .close }
             if let index = state.waiters.firstIndex(where: { $0.loop === channel.eventLoop }) {
                 let waiter = state.waiters.remove(at: index)
@@ -349,12 +359,7 @@ public final class WaypointUpstreams: Sendable {
         case .handOver(let waiter):
             waiter.promise.succeed(.reuse(channel))
         case .kept:
-            channel.closeFuture.whenComplete { [weak self] _ in
-                self?.clusters.withLockedValue { clusters in
-                    clusters[cluster.name]?.idle[key]?.removeAll { $0 === channel }
-                    if clusters[cluster.name]?.idle[key]?.isEmpty == true { clusters[cluster.name]?.idle[key] = nil }
-                }
-            }
+            break  // it leaves the pool when it closes (see `attempt`)
         }
     }
 
