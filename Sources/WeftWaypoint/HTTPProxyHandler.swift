@@ -84,6 +84,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var replay: (head: HTTPRequestHead, parts: [HTTPClientRequestPart], bytes: Int, complete: Bool)?
     private var backend: (cluster: UpstreamCluster, snapshot: MeshSnapshot)?
     private var retriesLeft = 0
+    /// Inside `channelRead` (a read burst from the client), and the upstream whose writes wait for its end.
+    private var reading = false
+    private var pendingUpstreamFlush: (any Channel)?
     /// Counts upstream opens, so an open that completes after the request moved on is recognised.
     private var openCount = 0
     private var retryCount = 0
@@ -114,6 +117,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        reading = true
+        defer { reading = false }
         switch unwrapInboundIn(data) {
         case .head(let head):
             headerDeadline?.cancel()
@@ -127,6 +132,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 state = .connecting(head: head, pending: pending, ended: ended)
             case .forwarding(let upstream, _):
                 upstream.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+                flushUpstreamSoon(upstream)
             case .idle, .discarding:
                 break
             }
@@ -140,6 +146,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 state = .connecting(head: head, pending: pending, ended: true)
             case .forwarding(let upstream, _):
                 upstream.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
+                if pendingUpstreamFlush === upstream { pendingUpstreamFlush = nil }
                 state = .forwarding(upstream: upstream, ended: true)
             case .discarding:
                 finishLocal(context: context)
@@ -483,8 +490,26 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         sentUpstream = .now
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         for part in pending { channel.write(part, promise: nil) }
-        channel.flush()
+        if ended { channel.flush() } else { flushUpstreamSoon(channel) }
         _ = channel.setOption(.autoRead, value: true)
+    }
+
+    /// Flushes what was written upstream: at the end of the client's read burst when inside one (so a request's
+    /// head and end leave in one TLS record and one write), at once otherwise.
+    private func flushUpstreamSoon(_ channel: any Channel) {
+        if reading {
+            pendingUpstreamFlush = channel
+        } else {
+            channel.flush()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let channel = pendingUpstreamFlush {
+            pendingUpstreamFlush = nil
+            channel.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     // MARK: - Response (called by the relay on this loop)
