@@ -115,6 +115,19 @@ spec:
 """
 
 
+GRPC_FAULT = """apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo-grpc, namespace: demo}
+spec:
+  hosts: [echo-grpc]
+  http:
+  - match: [{uri: {prefix: /echo.Echo/Broken}}]
+    fault: {abort: {grpcStatus: UNAVAILABLE, percentage: {value: 100}}}
+    route: [{destination: {host: echo-grpc}}]
+  - route: [{destination: {host: echo-grpc}}]
+"""
+
+
 @dataclass
 class WaypointMesh:
     lab: Lab
@@ -184,6 +197,7 @@ def mesh(tmp_path_factory, weft) -> WaypointMesh:
             service("half", VIP_HALF, {"half": "member"}, port, labels={"istio.io/use-waypoint": "waypoint"}),
             service("echo-grpc", VIP_GRPC, {"app": "echo", "version": "v1"}, h2_port,
                     labels={"istio.io/use-waypoint": "waypoint"}, port_name="grpc"),
+            GRPC_FAULT,
         ]
         config = lab.write("mesh.yaml", join_docs(docs))
         check = lab.run_weft("check", config)
@@ -426,6 +440,20 @@ def test_http2_and_grpc_clients_work_through_the_waypoint(mesh: WaypointMesh):
     assert out["trailers"].get("grpc-status") == "0", out
     lines = mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["path"] == "/echo.Echo/Say")
     assert lines[0]["status"] == "200" and lines[0]["upstream_cluster"] == "outbound|80||echo-grpc.demo.svc.cluster.local", lines[0].raw
+
+
+def test_grpc_fault_abort_answers_a_grpc_status(mesh: WaypointMesh):
+    if not shutil.which("node"):
+        pytest.skip("nodejs is not installed")
+    out = h2_client(mesh, f"{VIP_GRPC}:80", "/echo.Echo/Broken", grpc="hello")
+    assert out["error"] is None and out["status"] == 200, out
+    status = out["headers"].get("grpc-status") or out["trailers"].get("grpc-status")
+    assert status == "14" and out["headers"].get("content-type") == "application/grpc", out
+    # Other methods of the Service still reach it.
+    ok = h2_client(mesh, f"{VIP_GRPC}:80", "/echo.Echo/Say", grpc="hi")
+    assert ok["body"] == "h2-v1:hi" and ok["trailers"].get("grpc-status") == "0", ok
+    line = mesh.waypoint_log.wait_for("request complete", predicate=lambda l: l["path"] == "/echo.Echo/Broken")[0]
+    assert line["response_flags"] == "FI", line.raw
 
 
 def test_tcp_port_is_proxied_at_l4_through_the_waypoint(mesh: WaypointMesh):

@@ -113,12 +113,28 @@ enum VirtualServiceTranslator {
                 percentage: fields.percentage(delay, "percentage"))
         }
         if let abort = reader.mapping(field, "abort") {
-            fields.checkKeys(abort, known: ["httpStatus", "percentage"], unsupported: ["grpcStatus", "http2Error"])
-            if abort.child("httpStatus") == nil {
-                reader.missing("httpStatus", in: abort, "set the status to answer with, e.g. httpStatus: 503")
+            fields.checkKeys(abort, known: ["httpStatus", "grpcStatus", "percentage"], unsupported: ["http2Error"])
+            var grpcStatus: Int?
+            if let field = abort.child("grpcStatus") {
+                if abort.child("httpStatus") != nil {
+                    reader.error("set httpStatus or grpcStatus, not both", at: field)
+                }
+                let names = VirtualServiceRule.Fault.Abort.grpcStatusNames
+                if let name = reader.string(field) {
+                    grpcStatus = names.firstIndex(of: name.uppercased()) ?? Int(name).flatMap { (0...16).contains($0) ? $0 : nil }
+                    if grpcStatus == nil {
+                        reader.error(
+                            "unknown gRPC status \"\(name)\"; use a name such as UNAVAILABLE (\(names.joined(separator: ", "))) or a code 0-16",
+                            at: field)
+                    }
+                }
+            } else if abort.child("httpStatus") == nil {
+                reader.missing("httpStatus", in: abort, "set the status to answer with, e.g. httpStatus: 503 (or grpcStatus: UNAVAILABLE)")
             }
             let status = abort.child("httpStatus").flatMap { reader.integer($0, in: Int(Int32.min)...Int(Int32.max)) }
-            fault.abort = .init(httpStatus: status ?? 503, percentage: fields.percentage(abort, "percentage"))
+            fault.abort = .init(
+                httpStatus: status ?? (grpcStatus == nil ? 503 : 200), grpcStatus: grpcStatus,
+                percentage: fields.percentage(abort, "percentage"))
         }
         return fault
     }

@@ -156,7 +156,7 @@ struct VirtualServiceCompiler {
             }
         }
         if let abort = fault.abort {
-            if !(200...599).contains(abort.httpStatus) {
+            if abort.grpcStatus == nil, !(200...599).contains(abort.httpStatus) {
                 fail(field + ".abort.httpStatus", "\(abort.httpStatus) is not an HTTP status between 200 and 599")
             }
             if let percentage = abort.percentage {

@@ -108,16 +108,26 @@ public struct VirtualServiceRule: Hashable, Sendable {
 
         /// `abort {httpStatus, percentage}`.
         public struct Abort: Hashable, Sendable {
-            /// `httpStatus`, 200–599.
+            /// `httpStatus`, 200–599 (ignored with ``grpcStatus``).
             public var httpStatus: Int
+            /// `grpcStatus` as a code (0–16): a gRPC request is answered HTTP 200 with this `grpc-status`.
+            public var grpcStatus: Int?
             /// `percentage.value`, 0–100; `nil` aborts nothing.
             public var percentage: Double?
 
             /// Creates an abort.
-            public init(httpStatus: Int, percentage: Double?) {
+            public init(httpStatus: Int, grpcStatus: Int? = nil, percentage: Double?) {
                 self.httpStatus = httpStatus
+                self.grpcStatus = grpcStatus
                 self.percentage = percentage
             }
+
+            /// gRPC status names as Istio's `grpcStatus` takes them, by code.
+            public static let grpcStatusNames = [
+                "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+                "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+                "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+            ]
         }
 
         /// `delay`.

@@ -16,6 +16,8 @@ public struct VirtualServiceSelection: Hashable, Sendable {
         case redirect(RedirectResponse)
         /// Fault injection: answer with this status (Envoy flag `FI`); nothing is forwarded.
         case abort(statusCode: Int)
+        /// Fault injection for gRPC: answer HTTP 200 with this `grpc-status` and no message (flag `FI`).
+        case grpcAbort(status: Int)
     }
 
     /// The VirtualService, `namespace/name`.
@@ -88,6 +90,7 @@ public struct VirtualServiceSelection: Hashable, Sendable {
         case .forward: return nil
         case .redirect(let response): return response.statusCode
         case .abort(let status): return status
+        case .grpcAbort: return 200
         }
     }
 

@@ -147,7 +147,7 @@ struct CompiledVirtualServiceRule: Sendable {
                 selection.delay = delay.fixedDelay
             }
             if let abort = fault.abort, VirtualServiceTable.draw(abort.percentage ?? 0, using: &generator) {
-                selection.outcome = .abort(statusCode: abort.httpStatus)
+                selection.outcome = abort.grpcStatus.map { .grpcAbort(status: $0) } ?? .abort(statusCode: abort.httpStatus)
             }
         } else {
             selection.timeout = source.timeout.flatMap { $0 > .zero ? $0 : nil }

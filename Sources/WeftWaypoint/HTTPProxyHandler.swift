@@ -661,8 +661,13 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         var fields = HTTPHeaders(headers)
         if !keepAlive { fields.add(name: "connection", value: "close") }
         fields.add(name: "content-length", value: "\(body.utf8.count)")
-        fields.add(name: "content-type", value: "text/plain")
+        if !fields.contains(name: "content-type") { fields.add(name: "content-type", value: "text/plain") }
         record.responseBytes += body.utf8.count
+        // The state moves on before the answer is written: ending it can close an HTTP/2 stream (and report
+        // channelInactive) or start the next pipelined request, synchronously.
+        responded = true
+        if !keepState { state = .discarding }
+        if case .idle = state { complete() }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields))), promise: nil)
         if !body.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
@@ -670,9 +675,6 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         let close = !keepAlive
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         if close { context.close(promise: nil) }
-        responded = true
-        if !keepState { state = .discarding }
-        if case .idle = state { complete() }
     }
 
     private func finishLocal(context: ChannelHandlerContext) {
@@ -710,6 +712,12 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         timeout?.cancel()
         attemptTimeout?.cancel()
         headerDeadline?.cancel()
+        if case .discarding = state, responded {
+            // Answered locally before the request was read to its end (an HTTP/2 stream closes with the answer):
+            // the request is still logged and counted.
+            currentContext = nil
+            complete()
+        }
         releaseRequest()
         if case .forwarding(let upstream, _) = state { closeUpstream(upstream) }
         state = .idle

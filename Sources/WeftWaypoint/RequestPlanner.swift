@@ -102,6 +102,18 @@ struct RequestPlanner {
         case .abort(let status):
             plan.isFaultAbort = true
             plan.action = .respond(.init(status: status, flag: "FI", details: "fault_filter_abort", body: "fault filter abort"))
+        case .grpcAbort(let status):
+            // gRPC: HTTP 200 with the status in the headers and no message (a trailers-only answer on HTTP/2).
+            plan.isFaultAbort = true
+            plan.action = .respond(
+                .init(
+                    status: 200, flag: "FI", details: "fault_filter_abort", body: "",
+                    headers: [
+                        HTTPHeaderField("content-type", "application/grpc"), HTTPHeaderField("grpc-status", "\(status)"),
+                        HTTPHeaderField("grpc-message", "fault filter abort"),
+                    ]
+                )
+            )
         case .forward(let destination):
             switch cluster(for: destination) {
             case .success(let cluster): plan.action = .forward(cluster)

@@ -130,6 +130,9 @@ struct VirtualServiceLoadTests {
                 "vs.yaml:11: VirtualService/shop/reviews: spec.http[0].fault.abort.httpStatus: 600 is not an HTTP status between 200 and 599",
             ]),
         Case(
+            rule: "route: [{destination: {host: reviews}}]\nfault: {abort: {grpcStatus: SOMETIMES, percentage: {value: 5}}}",
+            errors: ["vs.yaml:8: VirtualService/shop/reviews: spec.http[0].fault.abort.grpcStatus: unknown gRPC status \"SOMETIMES\""]),
+        Case(
             rule: "route: [{destination: {host: reviews}}]\nmirror: {host: ratings}\nmirrorPercentage: {value: -5}",
             errors: ["vs.yaml:9: VirtualService/shop/reviews: spec.http[0].mirrorPercentage.value: percentage -5.0 is not between 0 and 100"]),
     ]

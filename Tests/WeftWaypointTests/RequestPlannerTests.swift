@@ -189,6 +189,9 @@ struct RequestPlannerTests {
                 timeout: 1s
                 fault: {abort: {httpStatus: 418, percentage: {value: 100}}, delay: {fixedDelay: 250ms, percentage: {value: 100}}}
                 route: [{destination: {host: reviews}}]
+              - match: [{uri: {prefix: /grpc}}]
+                fault: {abort: {grpcStatus: UNAVAILABLE, percentage: {value: 100}}}
+                route: [{destination: {host: reviews}}]
               - fault: {delay: {fixedDelay: 1s, percentage: {value: 100}}}
                 route: [{destination: {host: ratings}}]
             """)
@@ -196,6 +199,10 @@ struct RequestPlannerTests {
         let answer = try #require(Self.answer(abort))
         #expect(answer.status == 418 && answer.flag == "FI" && abort.isFaultAbort)
         #expect(abort.delay == .milliseconds(250) && abort.timeout == nil && abort.retry == nil)
+        let grpc = try #require(Self.answer(try Self.plan(state, "/grpc")))
+        #expect(grpc.status == 200 && grpc.flag == "FI")
+        #expect(grpc.headers.contains(HTTPHeaderField("grpc-status", "14")))
+        #expect(grpc.headers.contains(HTTPHeaderField("content-type", "application/grpc")))
         let delayed = try Self.plan(state, "/x")
         #expect(Self.cluster(delayed)?.service.name == "ratings" && delayed.delay == .seconds(1))
     }
