@@ -320,6 +320,10 @@ def test_circuit_breaker_turns_surplus_concurrent_requests_into_503_overloaded(m
     # The breaker closes again: sequential requests are served.
     for _ in range(3):
         assert mesh.get(VIP_CB, "cb", "/x").status == 200
+    cluster = 'cluster="outbound|80||cb.shop.svc.cluster.local"'
+    metrics = scrape(mesh.waypoint_ip)
+    assert f'weft_waypoint_cluster_overflow_total{{{cluster},limit="pending"}} 4' in metrics, metrics[-3000:]
+    assert f"weft_waypoint_cluster_requests_pending{{{cluster}}} 0" in metrics
 
 
 def test_outlier_detection_ejects_an_endpoint_that_always_fails_and_brings_it_back(mesh: PolicyMesh):
@@ -329,6 +333,10 @@ def test_outlier_detection_ejects_an_endpoint_that_always_fails_and_brings_it_ba
         # Round robin: the broken endpoint answers 503 three times in a row (its own count), then is ejected.
         assert statuses.count(503) == 3, statuses
         assert all(s == 200 for s in statuses[8:]), statuses
+        cluster = 'cluster="outbound|80||outlier.shop.svc.cluster.local"'
+        assert f"weft_waypoint_cluster_ejected_endpoints{{{cluster}}} 1" in scrape(mesh.waypoint_ip)
+        ejected = mesh.waypoint_log.find("endpoint ejected by outlier detection")
+        assert ejected and ejected[-1]["endpoint"] == mesh.servers["bad"] and ejected[-1]["seconds"] == "3", ejected
         time.sleep(3.3)  # baseEjectionTime 3s × 1 ejection
         back = [c.request("/x").status for _ in range(6)]
         assert 503 in back, back

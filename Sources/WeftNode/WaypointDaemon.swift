@@ -114,7 +114,7 @@ public struct WaypointDaemon: Sendable {
         let pool = HBONEClientPool(
             configuration: configuration.hbone, identities: identities, verifier: verifier, logger: logger, sweepOn: group.next()
         )
-        let upstreams = WaypointUpstreams(pool: pool, identity: identity, hbonePort: configuration.hbonePort)
+        let upstreams = WaypointUpstreams(pool: pool, identity: identity, hbonePort: configuration.hbonePort, logger: logger)
         let stateBox = NIOLockedValueBox(state)
         let accessLog = Logger(label: RuntimeLogLevels.accessLabel)
         let registry = PrometheusCollectorRegistry()
@@ -140,7 +140,14 @@ public struct WaypointDaemon: Sendable {
         var services: [any Service] = additionalServices
         let endpoints: [(String, HostPort?, HTTPEndpointHandler.Responder)] = [
             ("readiness", configuration.readinessAddress, { AdminEndpoints.readiness($0, readiness) }),
-            ("metrics", configuration.metricsAddress, { AdminEndpoints.metrics($0) { registry.emitToBuffer() } }),
+            (
+                "metrics", configuration.metricsAddress,
+                {
+                    AdminEndpoints.metrics($0) {
+                        registry.emitToBuffer() + Array(ClusterStatistics.exposition(upstreams.statistics()).utf8)
+                    }
+                }
+            ),
         ]
         services += endpoints.compactMap { name, address, responder in
             address.map { HTTPEndpointHandler.listener(name: name, address: $0, group: group, logger: logger, respond: responder) }

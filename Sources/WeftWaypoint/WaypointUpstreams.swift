@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Weft — an ambient service-mesh data plane.
 
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import WeftCluster
@@ -93,10 +94,45 @@ public final class WaypointUpstreams: Sendable {
     /// How long a request may wait in a cluster's pending queue (Istio's default `connectTimeout`).
     static let pendingTimeout = TimeAmount.seconds(10)
 
-    public init(pool: HBONEClientPool, identity: SPIFFEID, hbonePort: UInt16 = 15008) {
+    private let logger: Logger
+
+    public init(pool: HBONEClientPool, identity: SPIFFEID, hbonePort: UInt16 = 15008, logger: Logger = Logger(label: "weft.waypoint")) {
         self.pool = pool
         self.identity = identity
         self.hbonePort = hbonePort
+        self.logger = logger
+    }
+
+    /// Every cluster's gauges and overflow totals, for `/metrics`.
+    public func statistics() -> [ClusterStatistics] {
+        let now = ContinuousClock.now
+        return clusters.withLockedValue { clusters in
+            clusters.map { name, state in
+                ClusterStatistics(
+                    cluster: name, endpoints: state.balancer.endpoints.count, ejectedEndpoints: state.outliers.ejectedCount(now: now),
+                    activeRequests: state.breaker.activeRequests, activeConnections: state.breaker.activeConnections,
+                    pendingRequests: state.breaker.pendingRequests, activeRetries: state.breaker.activeRetries,
+                    requestOverflows: state.breaker.requestOverflows, connectionOverflows: state.breaker.connectionOverflows,
+                    pendingOverflows: state.breaker.pendingOverflows, retryOverflows: state.breaker.retryOverflows
+                )
+            }
+        }
+    }
+
+    /// Records an attempt's result for outlier detection (under the lock) and logs an ejection.
+    private func recordOutcome(
+        _ state: ClusterState, cluster: UpstreamCluster, endpoint: String, result: OutlierDetector.Result,
+        now: ContinuousClock.Instant
+    ) -> (() -> Void)? {
+        guard case .ejected(let until) = state.outliers.record(endpoint: endpoint, result: result, now: now) else { return nil }
+        let seconds = Double((until - now).components.seconds) + Double((until - now).components.attoseconds) / 1e18
+        let logger = self.logger
+        return {
+            logger.warning(
+                "endpoint ejected by outlier detection",
+                metadata: ["cluster": "\(cluster.name)", "endpoint": "\(endpoint)", "seconds": "\(Int(seconds.rounded()))"]
+            )
+        }
     }
 
     /// The state of `cluster`, created on first use (call under the lock).
@@ -131,11 +167,13 @@ public final class WaypointUpstreams: Sendable {
     /// (`nil`: the attempt was abandoned, e.g. the client went away; it counts for nothing).
     func attemptFinished(_ cluster: UpstreamCluster, endpoint: String, result: OutlierDetector.Result?) {
         let now = ContinuousClock.now
-        clusters.withLockedValue { clusters in
-            guard let state = clusters[cluster.name] else { return }
+        let log = clusters.withLockedValue { clusters -> (() -> Void)? in
+            guard let state = clusters[cluster.name] else { return nil }
             if let index = state.balancer.index(of: endpoint) { state.balancer.requestFinished(index) }
-            if let result { state.outliers.record(endpoint: endpoint, result: result, now: now) }
+            guard let result else { return nil }
+            return recordOutcome(state, cluster: cluster, endpoint: endpoint, result: result, now: now)
         }
+        log?()
     }
 
     // MARK: - Opening
@@ -299,10 +337,12 @@ public final class WaypointUpstreams: Sendable {
         }
         .flatMapError { [self] error in
             let now = ContinuousClock.now
-            clusters.withLockedValue { clusters in
-                clusters[cluster.name]?.refused[endpoint] = .now() + .seconds(5)
-                clusters[cluster.name]?.outliers.record(endpoint: endpoint, result: .localFailure, now: now)
+            let log = clusters.withLockedValue { clusters -> (() -> Void)? in
+                guard let state = clusters[cluster.name] else { return nil }
+                state.refused[endpoint] = .now() + .seconds(5)
+                return recordOutcome(state, cluster: cluster, endpoint: endpoint, result: .localFailure, now: now)
             }
+            log?()
             return attempt(
                 order.dropFirst(), cluster: cluster, counted: counted, snapshot: snapshot, on: eventLoop,
                 errors: errors + ["\(target): \(error)"]
