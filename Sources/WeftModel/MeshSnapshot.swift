@@ -26,6 +26,7 @@ public struct MeshSnapshot: Sendable {
     public let workloadsByIP: [IPAddress: Workload]
     /// Service by each of its VIPs.
     public let servicesByVIP: [IPAddress: MeshService]
+    private let endpointIndex: EndpointIndex
 
     public init(
         trustDomain: String = "cluster.local",
@@ -49,6 +50,7 @@ public struct MeshSnapshot: Sendable {
         self.namespaces = Dictionary(namespaces.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.workloads = workloads
         self.services = services
+        self.endpointIndex = EndpointIndex(workloads: workloads)
         var byIP: [IPAddress: Workload] = [:]
         for workload in workloads {
             for ip in workload.addresses where byIP[ip] == nil { byIP[ip] = workload }
@@ -76,7 +78,7 @@ public struct MeshSnapshot: Sendable {
     public func endpoints(of service: MeshService) -> [Workload] {
         var result = service.inlineEndpoints
         if let selector = service.selector, !selector.matchLabels.isEmpty {
-            result += workloads.filter { $0.namespace == service.namespace && selector.matches($0.labels) }
+            result += endpointIndex.selected(by: service, selector: selector)
         }
         return result
     }
