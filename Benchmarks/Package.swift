@@ -65,6 +65,38 @@ let package = Package(
             path: "Benchmarks/HBONEDataPath",
             plugins: benchmarkPlugin
         ),
+        .executableTarget(
+            name: "PolicyEvaluation",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkSupport",
+                .product(name: "WeftPolicy", package: "weft"),
+                .product(name: "WeftModel", package: "weft"),
+            ],
+            path: "Benchmarks/PolicyEvaluation",
+            plugins: benchmarkPlugin
+        ),
+        .executableTarget(
+            name: "RouteMatching",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkSupport",
+                .product(name: "WeftRoute", package: "weft"),
+            ],
+            path: "Benchmarks/RouteMatching",
+            plugins: benchmarkPlugin
+        ),
+        .executableTarget(
+            name: "LoadBalancing",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkSupport",
+                .product(name: "WeftCluster", package: "weft"),
+                .product(name: "WeftRoute", package: "weft"),
+            ],
+            path: "Benchmarks/LoadBalancing",
+            plugins: benchmarkPlugin
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
