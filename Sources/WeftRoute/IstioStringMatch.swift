@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Weft — an ambient service-mesh data plane.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Istio's `StringMatch`: one of `exact`, `prefix` or `regex` (RE2, **full** match; `(?i)` for case
 /// insensitivity), as used by VirtualService `uri`, `method`, `headers` and `queryParams` matches.
 public enum IstioStringMatch: Hashable, Sendable, CustomStringConvertible {
@@ -34,7 +40,7 @@ enum CompiledStringMatch: Sendable {
     func matches(_ value: Substring) -> Bool {
         switch self {
         case .exact(let expected): return ASCII.same(value, expected)
-        case .prefix(let prefix): return value.utf8.starts(with: prefix.utf8)
+        case .prefix(let prefix): return Self.hasPrefix(value, prefix)
         case .regex(let regex): return regex.matchesWhole(value)
         case .exactIgnoringCase(let expected): return ASCII.equalsIgnoringCase(value, expected)
         case .prefixIgnoringCase(let prefix):
@@ -42,5 +48,18 @@ enum CompiledStringMatch: Sendable {
             guard bytes.count >= prefix.utf8.count else { return false }
             return ASCII.equalsIgnoringCase(value.prefix(prefix.count), prefix)
         }
+    }
+
+    /// Byte-wise prefix test on the contiguous UTF-8 of both (a generic `starts(with:)` over UTF-8 views walks
+    /// them index by index).
+    static func hasPrefix(_ value: Substring, _ prefix: String) -> Bool {
+        let fast = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            var prefix = prefix
+            return prefix.withUTF8 { expected in
+                guard bytes.count >= expected.count else { return false }
+                return expected.isEmpty || memcmp(bytes.baseAddress!, expected.baseAddress!, expected.count) == 0
+            }
+        }
+        return fast ?? value.utf8.starts(with: prefix.utf8)
     }
 }

@@ -58,10 +58,17 @@ public struct VirtualServiceTable: Sendable {
     public func match(
         _ request: RouteRequest, using generator: inout some RandomNumberGenerator
     ) -> VirtualServiceSelection? {
-        for rule in rules {
-            guard let (matchIndex, prefix) = rule.firstMatch(request) else { continue }
-            return rule.select(
-                request, virtualService: virtualService, matchIndex: matchIndex, prefix: prefix, using: &generator)
+        guard let (rule, matchIndex, prefix) = firstMatchingRule(request) else { return nil }
+        return rules[rule].select(
+            request, virtualService: virtualService, matchIndex: matchIndex, prefix: prefix, using: &generator)
+    }
+
+    /// The first rule that matches, the index of its match entry and that entry's URI prefix. Not generic, so
+    /// the scan is compiled for these types alone; the path without its query is cut once.
+    func firstMatchingRule(_ request: RouteRequest) -> (rule: Int, match: Int?, prefix: String?)? {
+        let path = request.pathWithoutQuery
+        for index in rules.indices {
+            if let (matchIndex, prefix) = rules[index].firstMatch(request, path: path) { return (index, matchIndex, prefix) }
         }
         return nil
     }
@@ -89,34 +96,48 @@ struct CompiledVirtualServiceMatch: Sendable {
     var headers: [(name: String, match: CompiledStringMatch?)]
     var queryParams: [(name: String, match: CompiledStringMatch?)]
 
-    func matches(_ request: RouteRequest) -> Bool {
+    func matches(_ request: RouteRequest, path: Substring) -> Bool {
         if let method, !method.matches(request.method[...]) { return false }
-        if let uri, !uri.matches(request.pathWithoutQuery) { return false }
-        for header in headers {
-            guard let value = request.headers.combinedValue(named: header.name) else { return false }
-            if let match = header.match, !match.matches(value[...]) { return false }
+        if let uri, !uri.matches(path) { return false }
+        for index in headers.indices {
+            guard let value = request.headers.combinedValue(named: headers[index].name) else { return false }
+            if let match = headers[index].match, !match.matches(value[...]) { return false }
         }
-        for param in queryParams {
-            guard let value = request.queryValue(named: param.name) else { return false }
-            if let match = param.match, !match.matches(value) { return false }
+        for index in queryParams.indices {
+            guard let value = request.queryValue(named: queryParams[index].name) else { return false }
+            if let match = queryParams[index].match, !match.matches(value) { return false }
         }
         return true
     }
 }
 
-/// One compiled rule.
-struct CompiledVirtualServiceRule: Sendable {
-    var index: Int
-    var source: VirtualServiceRule
-    var matches: [CompiledVirtualServiceMatch]
-    var destinations: [VirtualServiceRule.RouteDestination]
-    var choice: WeightedChoice
-    var retry: RetryPolicy
+/// One compiled rule. A reference: a table scan touches each rule without copying its source and matches.
+final class CompiledVirtualServiceRule: Sendable {
+    let index: Int
+    let source: VirtualServiceRule
+    let matches: [CompiledVirtualServiceMatch]
+    let destinations: [VirtualServiceRule.RouteDestination]
+    let choice: WeightedChoice
+    let retry: RetryPolicy
+
+    init(
+        index: Int, source: VirtualServiceRule, matches: [CompiledVirtualServiceMatch],
+        destinations: [VirtualServiceRule.RouteDestination], choice: WeightedChoice, retry: RetryPolicy
+    ) {
+        self.index = index
+        self.source = source
+        self.matches = matches
+        self.destinations = destinations
+        self.choice = choice
+        self.retry = retry
+    }
 
     /// The index of the first match that holds (`nil` for a rule without matches) and its URI prefix.
-    func firstMatch(_ request: RouteRequest) -> (Int?, String?)? {
+    func firstMatch(_ request: RouteRequest, path: Substring) -> (Int?, String?)? {
         if matches.isEmpty { return (nil, nil) }
-        for (index, match) in matches.enumerated() where match.matches(request) { return (index, match.uriPrefix) }
+        for index in matches.indices where matches[index].matches(request, path: path) {
+            return (index, matches[index].uriPrefix)
+        }
         return nil
     }
 
