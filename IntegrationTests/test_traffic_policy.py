@@ -25,6 +25,7 @@ from weftlab import STARTUP_TIMEOUT, Lab, LogFile, join_docs, namespace_doc, pic
 NS = "shop"
 VIP_REVIEWS, VIP_SHADOW, VIP_OUTLIER, VIP_HASH = "10.96.19.10", "10.96.19.11", "10.96.19.12", "10.96.19.13"
 VIP_CB, VIP_LIMITED, VIP_FAULTY, VIP_STICKY = "10.96.19.14", "10.96.19.15", "10.96.19.16", "10.96.19.17"
+VIP_CBT = "10.96.19.18"
 
 GATEWAY = f"""apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
@@ -101,6 +102,27 @@ spec:
     connectionPool:
       tcp: {{maxConnections: 1}}
       http: {{http1MaxPendingRequests: 1}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {{name: cbt, namespace: {NS}}}
+spec:
+  host: cbt
+  trafficPolicy:
+    connectionPool:
+      tcp: {{maxConnections: 1}}
+      http: {{http1MaxPendingRequests: 1}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: cbt, namespace: {NS}}}
+spec:
+  hosts: [cbt]
+  http:
+  - match: [{{headers: {{x-mode: {{exact: quick}}}}}}]
+    timeout: 300ms
+    route: [{{destination: {{host: cbt}}}}]
+  - route: [{{destination: {{host: cbt}}}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -193,6 +215,7 @@ def mesh(tmp_path_factory, weft) -> PolicyMesh:
             service("cb", VIP_CB, {"cb": "pool"}, port, waypoint, namespace=NS),
             service("limited", VIP_LIMITED, {"cb": "pool"}, port, waypoint, namespace=NS),
             service("faulty", VIP_FAULTY, {"cb": "pool"}, port, waypoint, namespace=NS),
+            service("cbt", VIP_CBT, {"cb": "pool"}, port, waypoint, namespace=NS),
             STATIC,
         ]
         config = lab.write("mesh.yaml", join_docs(base + [reviews_vs(90, 10)]))
@@ -324,6 +347,23 @@ def test_circuit_breaker_turns_surplus_concurrent_requests_into_503_overloaded(m
     metrics = scrape(mesh.waypoint_ip)
     assert f'weft_waypoint_cluster_overflow_total{{{cluster},limit="pending"}} 4' in metrics, metrics[-3000:]
     assert f"weft_waypoint_cluster_requests_pending{{{cluster}}} 0" in metrics
+
+
+def test_a_request_that_times_out_in_the_pending_queue_gives_its_place_back(mesh: PolicyMesh):
+    # One connection, one pending place. A holds the connection for 2 s; B waits in the queue and times out
+    # (300 ms route timeout); C, sent after, must get the freed pending place (and time out the same way), not an
+    # overflow.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        a = pool.submit(mesh.get, VIP_CBT, "cbt", "/sleep/2000")
+        time.sleep(0.3)
+        b = mesh.get(VIP_CBT, "cbt", "/x", {"x-mode": "quick"})
+        c = mesh.get(VIP_CBT, "cbt", "/x", {"x-mode": "quick"})
+        assert a.result().status == 200
+    assert b.status == 504 and c.status == 504, (b.status, b.body, c.status, c.body)
+    assert "x-envoy-overloaded" not in c.headers, c.headers
+    metrics = scrape(mesh.waypoint_ip)
+    cluster = 'cluster="outbound|80||cbt.shop.svc.cluster.local"'
+    assert f"weft_waypoint_cluster_requests_pending{{{cluster}}} 0" in metrics, metrics[-2000:]
 
 
 def test_outlier_detection_ejects_an_endpoint_that_always_fails_and_brings_it_back(mesh: PolicyMesh):

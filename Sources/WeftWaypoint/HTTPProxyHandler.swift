@@ -87,6 +87,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     /// Inside `channelRead` (a read burst from the client), and the upstream whose writes wait for its end.
     private var reading = false
     private var pendingUpstreamFlush: (any Channel)?
+    /// The open in flight (its cluster and pending-queue identity), so a request that gives up leaves the queue.
+    private var openInFlight: (UpstreamCluster, UInt64)?
     /// Counts upstream opens, so an open that completes after the request moved on is recognised.
     private var openCount = 0
     private var retryCount = 0
@@ -316,11 +318,14 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         let opening = openCount
         let cluster = backend.cluster
         let upstreams = environment.upstreams
+        let pendingID = upstreams.makePendingID()
+        openInFlight = (cluster, pendingID)
         upstreams.open(
             cluster: cluster, snapshot: backend.snapshot, on: context.eventLoop,
-            reuse: environment.version == .http1, hash: requestHash, tracked: true
+            reuse: environment.version == .http1, hash: requestHash, tracked: true, pendingID: pendingID
         ).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
+            if handler.openInFlight?.1 == pendingID { handler.openInFlight = nil }
             guard handler.openCount == opening, case .connecting = handler.state else {
                 // An attempt overtaken by a retry, a timeout or the client leaving: its stream is not used.
                 if case .success(let upstream) = result {
@@ -371,6 +376,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private func retry(context: ChannelHandlerContext) {
         guard let kept = replay else { return }
         openCount &+= 1  // an open still in flight belongs to the attempt being abandoned
+        abandonOpen()
         retriesLeft -= 1
         retryCount += 1
         record.retries = retryCount
@@ -633,6 +639,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             if case .forwarding(let channel, _) = state { upstream = channel }
             // The state moves on before the upstream closes: its close is reported back synchronously.
             endAttempt(.localFailure)
+            abandonOpen()
             state = ended ? .idle : .discarding
             defer { if let upstream { closeUpstream(upstream) } }
             if responded {
@@ -698,8 +705,16 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         if let context = currentContext { armHeaderDeadline(context: context) }
     }
 
+    /// Leaves the cluster's pending queue if the open in flight is waiting there.
+    private func abandonOpen() {
+        guard let (cluster, id) = openInFlight else { return }
+        openInFlight = nil
+        environment.upstreams.cancelPending(cluster, id: id)
+    }
+
     /// Gives back what the request held of its cluster (circuit breaker request and retry slots).
     private func releaseRequest() {
+        abandonOpen()
         endAttempt(nil)
         if let cluster = admitted { environment.upstreams.finishRequest(cluster, retried: holdsRetrySlot) }
         admitted = nil

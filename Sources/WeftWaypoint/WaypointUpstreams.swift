@@ -192,7 +192,7 @@ public final class WaypointUpstreams: Sendable {
     ///   - tracked: Count the attempt for least-request balancing; the caller must call ``attemptFinished``.
     func open(
         cluster: UpstreamCluster, snapshot: MeshSnapshot, on eventLoop: any EventLoop, reuse: Bool = false,
-        hash: UInt64? = nil, tracked: Bool = false
+        hash: UInt64? = nil, tracked: Bool = false, pendingID: UInt64? = nil
     ) -> EventLoopFuture<Upstream> {
         let service = cluster.service
         guard let servicePort = service.port(cluster.port) else {
@@ -280,7 +280,7 @@ public final class WaypointUpstreams: Sendable {
                 return attempt(order[...], cluster: cluster, counted: reuse, snapshot: snapshot, on: eventLoop, errors: [])
             }
         }
-        let opened = granted.map(proceed) ?? waitForConnection(cluster, on: eventLoop).flatMap(proceed)
+        let opened = granted.map(proceed) ?? waitForConnection(cluster, id: pendingID, on: eventLoop).flatMap(proceed)
         guard tracked else { return opened }
         return opened.flatMapErrorThrowing { [self] error in
             attemptFinished(cluster, endpoint: endpoint, result: nil)  // connect failures were recorded per endpoint
@@ -290,11 +290,29 @@ public final class WaypointUpstreams: Sendable {
 
     /// Queues a request for a connection of `cluster` (the pool is at `maxConnections`); fails with `UF` after
     /// ``pendingTimeout``.
-    private func waitForConnection(_ cluster: UpstreamCluster, on eventLoop: any EventLoop) -> EventLoopFuture<Grant> {
-        let id = nextWaiter.withLockedValue { value in
+    /// A fresh identity for a request that may wait in a pending queue (see ``cancelPending(_:id:)``).
+    func makePendingID() -> UInt64 {
+        nextWaiter.withLockedValue { value in
             value &+= 1
             return value
         }
+    }
+
+    /// A request queued for a connection of `cluster` gave up (route timeout, client gone, overtaken by a retry):
+    /// it leaves the queue and its pending slot is freed at once. Nothing happens if it is not queued.
+    func cancelPending(_ cluster: UpstreamCluster, id: UInt64) {
+        let waiter: Waiter? = clusters.withLockedValue { clusters in
+            guard let state = clusters[cluster.name], let index = state.waiters.firstIndex(where: { $0.id == id }) else {
+                return nil
+            }
+            state.breaker.pendingResolved()
+            return state.waiters.remove(at: index)
+        }
+        waiter?.promise.fail(Failure(flag: "UF", description: "gave up waiting for a connection of \(cluster.name)"))
+    }
+
+    private func waitForConnection(_ cluster: UpstreamCluster, id: UInt64?, on eventLoop: any EventLoop) -> EventLoopFuture<Grant> {
+        let id = id ?? makePendingID()
         let promise = eventLoop.makePromise(of: Grant.self)
         clusters.withLockedValue { $0[cluster.name]?.waiters.append(Waiter(id: id, loop: eventLoop, promise: promise)) }
         eventLoop.scheduleTask(in: Self.pendingTimeout) { [self] in
