@@ -114,8 +114,16 @@ public struct LoadBalancer: Sendable {
     ///     hashing, where `nil` (the key is absent from the request) falls back to a random choice.
     ///   - isAvailable: Whether the endpoint at an index may take the request. Must not change during
     ///     the call.
-    ///   - generator: Randomness for the random, least-request and round-robin-start draws.
     /// - Returns: An index whose `isAvailable` is `true`, or `nil` when none is (or for passthrough).
+    /// Randomness (random, least-request and round-robin-start draws) comes from the system generator.
+    public mutating func choose(hash: UInt64?, isAvailable: (Int) -> Bool) -> Int? {
+        // Not generic: callers in other modules get the draw specialised for the system generator (through the
+        // generic entry point, least request's two draws ran unspecialised, ~20× slower).
+        var generator = SystemRandomNumberGenerator()
+        return choose(hash: hash, isAvailable: isAvailable, using: &generator)
+    }
+
+    /// Chooses the endpoint for one request, drawing from `generator` (see ``choose(hash:isAvailable:)``).
     public mutating func choose(
         hash: UInt64?,
         isAvailable: (Int) -> Bool,

@@ -223,8 +223,8 @@ public final class WaypointUpstreams: Sendable {
             let healthy = { (i: Int) in panic || !outliers.isEjected(endpoints[i], now: clock) }
             let fresh = { (i: Int) in (refused[endpoints[i]] ?? now) <= now }
             var generator = SystemRandomNumberGenerator()
-            var chosen = state.balancer.choose(hash: hash, isAvailable: { healthy($0) && fresh($0) }, using: &generator)
-                ?? state.balancer.choose(hash: hash, isAvailable: healthy, using: &generator)
+            var chosen = state.balancer.choose(hash: hash, isAvailable: { healthy($0) && fresh($0) })
+                ?? state.balancer.choose(hash: hash, isAvailable: healthy)
             if chosen == nil, state.balancer.isPassthrough {
                 // In a waypoint the original destination is the Service VIP, resolved here: PASSTHROUGH picks at random.
                 chosen = (0..<endpoints.count).filter { healthy($0) && fresh($0) }.randomElement(using: &generator)
