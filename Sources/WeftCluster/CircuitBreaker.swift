@@ -108,6 +108,12 @@ public struct CircuitBreaker: Hashable, Sendable {
         return .overflow
     }
 
+    /// Counts a connection opened for a queued request that a closed connection's slot was handed to: the slot
+    /// passes on even if a reload lowered the limit meanwhile (the count then drains as connections close).
+    public mutating func takeConnectionSlot() {
+        activeConnections += 1
+    }
+
     /// Releases a connection counted by ``ConnectionDecision/open``, when it closes or fails to connect.
     public mutating func connectionClosed() {
         activeConnections = max(0, activeConnections - 1)

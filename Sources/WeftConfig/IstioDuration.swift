@@ -38,6 +38,8 @@ enum IstioDuration {
             rest = rest.dropFirst(unit.count)
             seconds += value * scale
         }
+        // Checked before converting: a huge value (99999999999h) would not fit the nanosecond count.
+        guard seconds.isFinite, seconds <= 366 * 86_400 else { throw fail("it is longer than one year") }
         let result = Duration.nanoseconds(Int64((seconds * 1e9).rounded()))
         guard result <= maximum else { throw fail("it is longer than one year") }
         return result

@@ -89,6 +89,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var pendingUpstreamFlush: (any Channel)?
     /// The open in flight (its cluster and pending-queue identity), so a request that gives up leaves the queue.
     private var openInFlight: (UpstreamCluster, UInt64)?
+    /// Counts requests on this connection, so a timer of an earlier request is recognised.
+    private var requestSerial = 0
     /// Counts upstream opens, so an open that completes after the request moved on is recognised.
     private var openCount = 0
     private var retryCount = 0
@@ -159,6 +161,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     }
 
     private func begin(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        requestSerial &+= 1
+        replay = nil
+        backend = nil
         record = RequestRecord(method: "\(head.method)", path: head.uri, authority: head.headers["host"].first ?? "")
         record.protocolName = head.version.major == 2 ? "HTTP/2" : "HTTP/1.1"
         keepAlive = head.isKeepAlive
@@ -301,6 +306,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
 
     private func openUpstream(context: ChannelHandlerContext) {
         guard let backend else { return }
+        abandonOpen()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         attemptTimeout?.cancel()
         attemptTimeout = nil
@@ -387,9 +393,11 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             RetryBackoff.delay(forRetry: retryCount, base: plan?.retry?.backoff ?? .milliseconds(25), using: &generator)
         )
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let serial = requestSerial
         context.eventLoop.scheduleTask(in: wait) {
             let (handler, context) = loopBound.value
-            guard case .connecting = handler.state else { return }
+            // Only for this request: on a keep-alive connection the next one may be connecting by now.
+            guard handler.requestSerial == serial, case .connecting = handler.state else { return }
             handler.openUpstream(context: context)
         }
     }
@@ -442,7 +450,9 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         }
         switch result {
         case .failure(let error):
-            if canRetry, plan?.retry?.retriesWithoutResponse(connectFailure: true) == true, admitRetry() {
+            // Only a real connect failure is retried; Envoy never retries an overflow (UO) or no healthy host (UH).
+            let connectFailure = (error as? WaypointUpstreams.Failure).map { $0.flag == "UF" } ?? true
+            if connectFailure, canRetry, plan?.retry?.retriesWithoutResponse(connectFailure: true) == true, admitRetry() {
                 retry(context: context)
                 return
             }
@@ -470,9 +480,15 @@ final class HTTPProxyHandler: ChannelInboundHandler {
                 send(on: transport, transport: transport, context: context)
                 return
             }
+            let opening = openCount
             environment.version.configureClient(on: transport, downstream: loopBound).hop(to: context.eventLoop).whenComplete {
                 result in
                 let (handler, context) = loopBound.value
+                guard handler.openCount == opening, case .connecting = handler.state else {
+                    // The attempt was overtaken (retry, timeout, client gone) while its stream was being set up.
+                    transport.close(promise: nil)
+                    return
+                }
                 switch result {
                 case .success(let channel):
                     handler.send(on: channel, transport: transport, context: context)
@@ -596,20 +612,24 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     func upstreamClosed(_ channel: any Channel, context: ChannelHandlerContext) {
         guard case .forwarding(let upstream, let ended) = state, upstream === channel else { return }
         endAttempt(.localFailure)
-        timeout?.cancel()
         if responded {
             // The upstream ended mid-response: the client must not take a truncated body for a complete one.
+            timeout?.cancel()
+            attemptTimeout?.cancel()
+            state = .idle
             record.addFlag("UC")
             complete()
             context.close(promise: nil)
             return
         }
         if canRetry, plan?.retry?.retriesWithoutResponse() == true, admitRetry() {
-            // Reset before the response began (`reset`, `5xx`): tried again; this stream is already gone.
+            // Reset before the response began (`reset`, `5xx`): tried again (the route timeout keeps running over
+            // every try); this stream is already gone.
             retry(context: context)
             closeUpstream(upstream)
             return
         }
+        timeout?.cancel()
         state = ended ? .idle : .discarding
         answer(503, flag: "UC", body: "upstream connect error or disconnect/reset before headers\n", context: context, keepState: true)
     }
@@ -709,6 +729,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private func abandonOpen() {
         guard let (cluster, id) = openInFlight else { return }
         openInFlight = nil
+        openCount &+= 1  // the cancelled open fails synchronously: its completion must be seen as stale
         environment.upstreams.cancelPending(cluster, id: id)
     }
 

@@ -48,6 +48,8 @@ public final class WaypointUpstreams: Sendable {
         var id: UInt64
         var loop: any EventLoop
         var promise: EventLoopPromise<Grant>
+        /// The endpoint the request chose: a released stream is handed over only when it goes there.
+        var endpoint: String
     }
 
     /// One cluster's state: a reference, changed in place and only under ``clusters``' lock.
@@ -212,6 +214,8 @@ public final class WaypointUpstreams: Sendable {
         }
         let loop = ObjectIdentifier(eventLoop)
         var evicted: (any Channel)?
+        var queued: EventLoopPromise<Grant>?
+        let waiterID = pendingID ?? makePendingID()
         let choice: Result<(String, [String], Grant?), Failure> = clusters.withLockedValue { clusters in
             let state = Self.state(cluster, in: &clusters)
             state.sync(cluster, endpoints: endpoints)
@@ -248,6 +252,10 @@ public final class WaypointUpstreams: Sendable {
                 case .open: grant = .open
                 case .queue:
                     grant = nil
+                    // Queued under the same lock that decided it, so a slot freed meanwhile cannot be missed.
+                    let promise = eventLoop.makePromise(of: Grant.self)
+                    state.waiters.append(Waiter(id: waiterID, loop: eventLoop, promise: promise, endpoint: endpoint))
+                    queued = promise
                     // An idle stream elsewhere (another endpoint or event loop) holds a slot this request could use:
                     // closing it hands the slot to the queue.
                     if let key = state.idle.first(where: { !$0.value.isEmpty })?.key {
@@ -280,7 +288,15 @@ public final class WaypointUpstreams: Sendable {
                 return attempt(order[...], cluster: cluster, counted: reuse, snapshot: snapshot, on: eventLoop, errors: [])
             }
         }
-        let opened = granted.map(proceed) ?? waitForConnection(cluster, id: pendingID, on: eventLoop).flatMap(proceed)
+        let opened: EventLoopFuture<Upstream>
+        if let granted {
+            opened = proceed(granted)
+        } else if let queued {
+            expirePending(cluster, id: waiterID, promise: queued, on: eventLoop)
+            opened = queued.futureResult.flatMap(proceed)
+        } else {
+            opened = eventLoop.makeFailedFuture(Failure(flag: "UF", description: "no connection for \(cluster.name)"))
+        }
         guard tracked else { return opened }
         return opened.flatMapErrorThrowing { [self] error in
             attemptFinished(cluster, endpoint: endpoint, result: nil)  // connect failures were recorded per endpoint
@@ -311,22 +327,21 @@ public final class WaypointUpstreams: Sendable {
         waiter?.promise.fail(Failure(flag: "UF", description: "gave up waiting for a connection of \(cluster.name)"))
     }
 
-    private func waitForConnection(_ cluster: UpstreamCluster, id: UInt64?, on eventLoop: any EventLoop) -> EventLoopFuture<Grant> {
-        let id = id ?? makePendingID()
-        let promise = eventLoop.makePromise(of: Grant.self)
-        clusters.withLockedValue { $0[cluster.name]?.waiters.append(Waiter(id: id, loop: eventLoop, promise: promise)) }
+    /// Fails a queued request with `UF` after ``pendingTimeout`` if it is still waiting.
+    private func expirePending(_ cluster: UpstreamCluster, id: UInt64, promise: EventLoopPromise<Grant>, on eventLoop: any EventLoop) {
         eventLoop.scheduleTask(in: Self.pendingTimeout) { [self] in
             let expired = clusters.withLockedValue { clusters -> Bool in
-                guard let index = clusters[cluster.name]?.waiters.firstIndex(where: { $0.id == id }) else { return false }
-                clusters[cluster.name]?.waiters.remove(at: index)
-                clusters[cluster.name]?.breaker.pendingResolved()
+                guard let state = clusters[cluster.name], let index = state.waiters.firstIndex(where: { $0.id == id }) else {
+                    return false
+                }
+                state.waiters.remove(at: index)
+                state.breaker.pendingResolved()
                 return true
             }
             if expired {
                 promise.fail(Failure(flag: "UF", description: "upstream connect timeout: waited \(Self.pendingTimeout) in the pending queue of \(cluster.name)"))
             }
         }
-        return promise.futureResult
     }
 
     private func attempt(
@@ -380,7 +395,7 @@ public final class WaypointUpstreams: Sendable {
             guard !state.waiters.isEmpty else { return nil }
             let waiter = state.waiters.removeFirst()
             state.breaker.pendingResolved()
-            _ = state.breaker.needConnection(idleAvailable: false)  // counts the slot for the waiter
+            state.breaker.takeConnectionSlot()  // the freed slot is the waiter's, whatever the limit is now
             return waiter
         }
         waiter?.promise.succeed(.open)
@@ -402,11 +417,12 @@ public final class WaypointUpstreams: Sendable {
         let outcome: Outcome = clusters.withLockedValue { clusters in
             guard let state = clusters[cluster.name] else { return .close }
             guard state.breaker.mayReuse(connectionServedRequests: served) else { return .close }
-            if let index = state.waiters.firstIndex(where: { $0.loop === channel.eventLoop }) {
+            if let index = state.waiters.firstIndex(where: { $0.loop === channel.eventLoop && $0.endpoint == endpoint }) {
                 let waiter = state.waiters.remove(at: index)
                 state.breaker.pendingResolved()
                 return .handOver(waiter)
             }
+            // Waiters for other endpoints or loops: closing the stream frees its slot for the first of them.
             guard state.waiters.isEmpty, state.idle[key, default: []].count < Self.idleLimit else { return .close }
             state.idle[key, default: []].append(channel)
             return .kept

@@ -112,4 +112,20 @@ final class CircuitBreakerTests: XCTestCase {
         breaker.finishRequest()
         XCTAssertTrue(breaker.startRequest())
     }
+
+    func testSlotHandedToAWaiterAfterTheLimitWasLowered() {
+        var breaker = CircuitBreaker(settings: ConnectionPoolSettings(maxConnections: 2, http1MaxPendingRequests: 1))
+        XCTAssertEqual(breaker.needConnection(idleAvailable: false), .open)
+        XCTAssertEqual(breaker.needConnection(idleAvailable: false), .open)
+        XCTAssertEqual(breaker.needConnection(idleAvailable: false), .queue)
+        breaker.update(settings: ConnectionPoolSettings(maxConnections: 1, http1MaxPendingRequests: 1))
+        // A connection closes; its slot goes to the queued request without touching the pending count again.
+        breaker.connectionClosed()
+        breaker.pendingResolved()
+        breaker.takeConnectionSlot()
+        XCTAssertEqual(breaker.activeConnections, 2)
+        XCTAssertEqual(breaker.pendingRequests, 0)
+        // Over the new limit: new requests queue until connections drain below it.
+        XCTAssertEqual(breaker.needConnection(idleAvailable: false), .queue)
+    }
 }

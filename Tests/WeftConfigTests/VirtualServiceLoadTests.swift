@@ -102,6 +102,9 @@ struct VirtualServiceLoadTests {
             rule: "route: [{destination: {host: reviews}}]\ntimeout: 9000h",
             errors: ["vs.yaml:8: VirtualService/shop/reviews: spec.http[0].timeout: \"9000h\" is not a duration (such as 100ms, 1.5s or 1h30m): it is longer than one year"]),
         Case(
+            rule: "route: [{destination: {host: reviews}}]\ntimeout: 99999999999h",
+            errors: ["vs.yaml:8: VirtualService/shop/reviews: spec.http[0].timeout: \"99999999999h\" is not a duration (such as 100ms, 1.5s or 1h30m): it is longer than one year"]),
+        Case(
             rule: "route: [{destination: {host: reviews}}]\ntimeout: 10",
             errors: ["vs.yaml:8: VirtualService/shop/reviews: spec.http[0].timeout: must be a string, got integer 10"]),
         Case(
