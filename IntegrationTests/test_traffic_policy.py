@@ -25,7 +25,7 @@ from weftlab import STARTUP_TIMEOUT, Lab, LogFile, join_docs, namespace_doc, pic
 NS = "shop"
 VIP_REVIEWS, VIP_SHADOW, VIP_OUTLIER, VIP_HASH = "10.96.19.10", "10.96.19.11", "10.96.19.12", "10.96.19.13"
 VIP_CB, VIP_LIMITED, VIP_FAULTY, VIP_STICKY = "10.96.19.14", "10.96.19.15", "10.96.19.16", "10.96.19.17"
-VIP_CBT = "10.96.19.18"
+VIP_CBT, VIP_AVOID = "10.96.19.18", "10.96.19.19"
 
 GATEWAY = f"""apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
@@ -125,6 +125,23 @@ spec:
   - route: [{{destination: {{host: cbt}}}}]
 ---
 apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {{name: avoid, namespace: {NS}}}
+spec:
+  host: avoid
+  trafficPolicy:
+    loadBalancer: {{simple: RANDOM}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: avoid, namespace: {NS}}}
+spec:
+  hosts: [avoid]
+  http:
+  - retries: {{attempts: 1, retryOn: 5xx, backoff: 1ms}}
+    route: [{{destination: {{host: avoid}}}}]
+---
+apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {{name: faulty, namespace: {NS}}}
 spec:
@@ -216,6 +233,7 @@ def mesh(tmp_path_factory, weft) -> PolicyMesh:
             service("limited", VIP_LIMITED, {"cb": "pool"}, port, waypoint, namespace=NS),
             service("faulty", VIP_FAULTY, {"cb": "pool"}, port, waypoint, namespace=NS),
             service("cbt", VIP_CBT, {"cb": "pool"}, port, waypoint, namespace=NS),
+            service("avoid", VIP_AVOID, {"app": "outlier"}, port, waypoint, namespace=NS),
             STATIC,
         ]
         config = lab.write("mesh.yaml", join_docs(base + [reviews_vs(90, 10)]))
@@ -364,6 +382,17 @@ def test_a_request_that_times_out_in_the_pending_queue_gives_its_place_back(mesh
     metrics = scrape(mesh.waypoint_ip)
     cluster = 'cluster="outbound|80||cbt.shop.svc.cluster.local"'
     assert f"weft_waypoint_cluster_requests_pending{{{cluster}}} 0" in metrics, metrics[-2000:]
+
+
+def test_a_retry_goes_to_another_endpoint(mesh: PolicyMesh):
+    # Two endpoints, one always 503, random balancing, one retry on 5xx: a retry that could land on the same broken
+    # endpoint would fail a quarter of the requests; Istio's default previous-hosts rule sends it to the other.
+    c = mesh.connect(VIP_AVOID, "avoid")
+    try:
+        statuses = Counter(c.request("/x").status for _ in range(40))
+    finally:
+        c.close()
+    assert statuses == Counter({200: 40}), statuses
 
 
 def test_outlier_detection_ejects_an_endpoint_that_always_fails_and_brings_it_back(mesh: PolicyMesh):

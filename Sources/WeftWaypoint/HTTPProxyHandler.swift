@@ -89,6 +89,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var pendingUpstreamFlush: (any Channel)?
     /// The open in flight (its cluster and pending-queue identity), so a request that gives up leaves the queue.
     private var openInFlight: (UpstreamCluster, UInt64)?
+    /// The endpoints this request's attempts went to (a retry prefers another).
+    private var triedEndpoints: Set<String> = []
     /// Counts requests on this connection, so a timer of an earlier request is recognised.
     private var requestSerial = 0
     /// Counts upstream opens, so an open that completes after the request moved on is recognised.
@@ -162,6 +164,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
 
     private func begin(head: HTTPRequestHead, context: ChannelHandlerContext) {
         requestSerial &+= 1
+        triedEndpoints = []
         replay = nil
         backend = nil
         record = RequestRecord(method: "\(head.method)", path: head.uri, authority: head.headers["host"].first ?? "")
@@ -328,7 +331,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         openInFlight = (cluster, pendingID)
         upstreams.open(
             cluster: cluster, snapshot: backend.snapshot, on: context.eventLoop,
-            reuse: environment.version == .http1, hash: requestHash, tracked: true, pendingID: pendingID
+            reuse: environment.version == .http1, hash: requestHash, tracked: true, pendingID: pendingID,
+            avoiding: triedEndpoints
         ).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
             if handler.openInFlight?.1 == pendingID { handler.openInFlight = nil }
@@ -473,6 +477,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             record.upstreamIP = upstream.ip
             upstreamEndpoint = upstream.endpoint
             attemptEndpoint = upstream.endpoint
+            triedEndpoints.insert(upstream.endpoint)
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let transport = upstream.channel
             if upstream.reused, let relay = try? transport.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self) {

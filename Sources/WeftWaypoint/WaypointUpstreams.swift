@@ -194,7 +194,7 @@ public final class WaypointUpstreams: Sendable {
     ///   - tracked: Count the attempt for least-request balancing; the caller must call ``attemptFinished``.
     func open(
         cluster: UpstreamCluster, snapshot: MeshSnapshot, on eventLoop: any EventLoop, reuse: Bool = false,
-        hash: UInt64? = nil, tracked: Bool = false, pendingID: UInt64? = nil
+        hash: UInt64? = nil, tracked: Bool = false, pendingID: UInt64? = nil, avoiding: Set<String> = []
     ) -> EventLoopFuture<Upstream> {
         let service = cluster.service
         guard let servicePort = service.port(cluster.port) else {
@@ -227,7 +227,12 @@ public final class WaypointUpstreams: Sendable {
             let healthy = { (i: Int) in panic || !outliers.isEjected(endpoints[i], now: clock) }
             let fresh = { (i: Int) in (refused[endpoints[i]] ?? now) <= now }
             var generator = SystemRandomNumberGenerator()
-            var chosen = state.balancer.choose(hash: hash, isAvailable: { healthy($0) && fresh($0) })
+            // A retry avoids the endpoints already tried when another is available (Istio's default
+            // `retryIgnorePreviousHosts`), except under consistent hashing, where Istio does not set it either.
+            let avoid = cluster.settings.loadBalancer?.consistentHash == nil ? avoiding : []
+            var chosen =
+                (avoid.isEmpty ? nil : state.balancer.choose(hash: hash, isAvailable: { healthy($0) && fresh($0) && !avoid.contains(endpoints[$0]) }))
+                ?? state.balancer.choose(hash: hash, isAvailable: { healthy($0) && fresh($0) })
                 ?? state.balancer.choose(hash: hash, isAvailable: healthy)
             if chosen == nil, state.balancer.isPassthrough {
                 // In a waypoint the original destination is the Service VIP, resolved here: PASSTHROUGH picks at random.
