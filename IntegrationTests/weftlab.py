@@ -351,9 +351,13 @@ class Lab:
         return ClientCert(out)
 
     def write(self, name: str, text: str) -> Path:
+        """Writes atomically (a temporary file renamed over the old one), as a deployment tool would: a watching
+        daemon never sees a half-written manifest."""
         p = self.root / name
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
+        tmp = p.with_name(f".{p.name}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, p)
         return p
 
     # -- processes -----------------------------------------------------------------------------------------------

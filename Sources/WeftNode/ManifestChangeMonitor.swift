@@ -6,7 +6,9 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Watches manifest paths for changes (polled: paths, sizes and modification times) and SIGHUP, and calls back
-/// once per change, one at a time, until graceful shutdown. Shared by the node's and the waypoint's reloads.
+/// once per change, one at a time, until graceful shutdown. A change is reported once the files have stopped
+/// changing for ``settleDelay``, so an editor's or a script's non-atomic write is not loaded half-done. Shared by
+/// the node's and the waypoint's reloads.
 struct ManifestChangeMonitor: Sendable {
     let paths: [String]
     let interval: Duration
@@ -30,11 +32,22 @@ struct ManifestChangeMonitor: Sendable {
                     } catch {
                         break
                     }
-                    let now = Self.fingerprint(paths)
-                    if now != fingerprint {
-                        fingerprint = now
-                        continuation.yield("file change")
+                    var now = Self.fingerprint(paths)
+                    guard now != fingerprint else { continue }
+                    // A file being written shows up half-written: wait until the manifests stop changing for a
+                    // moment (at most a few seconds), so a partial file (a policy missing its end) is never loaded.
+                    for _ in 0..<Self.settleChecks {
+                        do {
+                            try await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.settleDelay) }
+                        } catch {
+                            break
+                        }
+                        let later = Self.fingerprint(paths)
+                        if later == now { break }
+                        now = later
                     }
+                    fingerprint = now
+                    continuation.yield("file change")
                 }
                 continuation.finish()
             }
@@ -44,6 +57,10 @@ struct ManifestChangeMonitor: Sendable {
             group.cancelAll()
         }
     }
+
+    /// How long the manifests must stay unchanged before a change is loaded, and how many times to wait for that.
+    static let settleDelay: Duration = .milliseconds(200)
+    static let settleChecks = 15
 
     /// Paths, sizes and modification times of every manifest file (directories expanded).
     static func fingerprint(_ paths: [String]) -> [String] {
