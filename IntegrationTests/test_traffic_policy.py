@@ -59,6 +59,20 @@ spec:
 """
 
 
+def one_connection_pool(host: str) -> str:
+    """A DestinationRule allowing one upstream connection and one waiting request."""
+    return f"""apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {{name: {host}, namespace: {NS}}}
+spec:
+  host: {host}
+  trafficPolicy:
+    connectionPool:
+      tcp: {{maxConnections: 1}}
+      http: {{http1MaxPendingRequests: 1}}
+"""
+
+
 STATIC = f"""apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {{name: reviews, namespace: {NS}}}
@@ -93,26 +107,8 @@ spec:
   trafficPolicy:
     loadBalancer: {{consistentHash: {{httpCookie: {{name: sticky, path: /, ttl: 60s}}, maglev: {{tableSize: 65537}}}}}}
 ---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {{name: cb, namespace: {NS}}}
-spec:
-  host: cb
-  trafficPolicy:
-    connectionPool:
-      tcp: {{maxConnections: 1}}
-      http: {{http1MaxPendingRequests: 1}}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {{name: cbt, namespace: {NS}}}
-spec:
-  host: cbt
-  trafficPolicy:
-    connectionPool:
-      tcp: {{maxConnections: 1}}
-      http: {{http1MaxPendingRequests: 1}}
----
+{one_connection_pool("cb")}---
+{one_connection_pool("cbt")}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {{name: cbt, namespace: {NS}}}

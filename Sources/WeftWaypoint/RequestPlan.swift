@@ -78,6 +78,9 @@ struct RequestPlan: Sendable {
     var retry: RetryPolicy?
     /// Fault injection: wait this long first (flag `DI`).
     var delay: Duration?
-    /// Fault injection: the answer after the delay (flag `FI`), instead of forwarding.
-    var isFaultAbort = false
+    /// Fault injection: the answer (after the delay) is an injected abort (flag `FI`), instead of forwarding.
+    var isFaultAbort: Bool {
+        if case .respond(let answer) = action { return answer.flag == "FI" }
+        return false
+    }
 }

@@ -100,11 +100,9 @@ struct RequestPlanner {
                 )
             )
         case .abort(let status):
-            plan.isFaultAbort = true
             plan.action = .respond(.init(status: status, flag: "FI", details: "fault_filter_abort", body: "fault filter abort"))
         case .grpcAbort(let status):
             // gRPC: HTTP 200 with the status in the headers and no message (a trailers-only answer on HTTP/2).
-            plan.isFaultAbort = true
             plan.action = .respond(
                 .init(
                     status: 200, flag: "FI", details: "fault_filter_abort", body: "",

@@ -23,7 +23,6 @@ public final class WaypointUpstreams: Sendable {
         public var ip: IPAddress
         /// An idle HTTP/1.1 stream taken from the keep-alive pool (its codecs are already in place).
         public var reused = false
-        var target: HostPort { HostPort(parsing: endpoint) ?? HostPort(ip: ip, port: 0) }
     }
 
     /// Why no upstream could be opened, with the response it maps to.
