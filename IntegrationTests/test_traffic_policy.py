@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from waypointlab import HTTPConnection, Response, service, start_http
+from waypointlab import HTTPConnection, Response, assert_share, service, start_http
 from weftlab import STARTUP_TIMEOUT, Lab, LogFile, join_docs, namespace_doc, pick_free_port, pod_doc
 
 NS = "shop"
@@ -287,10 +287,10 @@ def test_canary_split_follows_virtual_service_edits_without_a_failed_request(mes
     t.start()
     try:
         got = servers_for(mesh, VIP_REVIEWS, "reviews", "/canary", 400)
-        assert abs(got["v2"] / 400 * 100 - 10) <= 4.5, got
+        assert_share(got["v2"], 400, 10, f"v2 at 90/10 {dict(got)}")
         mesh.apply(reviews_vs(50, 50))
         got = servers_for(mesh, VIP_REVIEWS, "reviews", "/canary", 400)
-        assert abs(got["v2"] / 400 * 100 - 50) <= 8, got
+        assert_share(got["v2"], 400, 50, f"v2 at 50/50 {dict(got)}")
         mesh.apply(reviews_vs(0, 100))
         got = servers_for(mesh, VIP_REVIEWS, "reviews", "/canary", 100)
         assert got == Counter({"v2": 100}), got
@@ -314,7 +314,7 @@ def test_fault_abort_on_ten_percent(mesh: PolicyMesh):
     finally:
         c.close()
     assert set(statuses) <= {200, 418}, statuses
-    assert abs(statuses[418] / 10 - 10) <= 3, statuses
+    assert_share(statuses[418], 1000, 10, f"aborted {dict(statuses)}")
     aborted = mesh.waypoint_log.wait_for("request complete", since=mark, count=statuses[418],
                                          predicate=lambda l: l["status"] == "418")
     assert all(l["response_flags"] == "FI" for l in aborted), aborted[0].raw
@@ -333,7 +333,7 @@ def test_fault_delay_of_5s_on_ten_percent(mesh: PolicyMesh):
         durations = list(pool.map(one, range(300)))
     delayed = [d for d in durations if d >= 4.9]
     assert all(d < 8 for d in delayed), max(durations)
-    assert abs(len(delayed) / 3 - 10) <= 5, len(delayed)
+    assert_share(len(delayed), 300, 10, "delayed")
     assert all(d < 2 for d in durations if d < 4.9), sorted(durations)[-40:]
     lines = mesh.waypoint_log.records()
     assert any(l.message == "request complete" and l["response_flags"] == "DI" for l in lines)
@@ -436,7 +436,7 @@ def test_mirror_percentage_sends_about_the_share_to_the_shadow(mesh: PolicyMesh)
     assert got == Counter({"v1": 300}), got
     time.sleep(1.0)
     seen = [s for s in mesh.seen("shadow")[before:] if s["path"] == "/mirror"]
-    assert abs(len(seen) / 3 - 30) <= 8, len(seen)
+    assert_share(len(seen), 300, 30, "mirrored")
     assert all(s["host"].startswith("reviews.shop.svc.cluster.local-shadow") for s in seen), seen[:3]
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from waypointlab import HTTPConnection, Response, service, start_http
+from waypointlab import HTTPConnection, Response, assert_share, service, start_http
 
 from weftlab import (
     HERE,
@@ -251,8 +251,7 @@ def test_weighted_split_90_10_over_1000_requests(mesh: WaypointMesh):
     finally:
         for c in conns:
             c.close()
-    share = served["v1"] / 1000
-    assert abs(share - 0.90) <= 0.03, served
+    assert_share(served["v1"], 1000, 90, f"v1 {dict(served)}")
 
 
 def test_header_modification_both_ways_and_request_id(mesh: WaypointMesh):

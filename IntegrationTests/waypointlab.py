@@ -4,6 +4,7 @@ listener, and the test HTTP server."""
 from __future__ import annotations
 
 import json
+import math
 import select
 import subprocess
 import sys
@@ -22,6 +23,19 @@ def service(name: str, vip: str, selector: dict[str, str], target: int, labels: 
             f"spec:\n  clusterIP: {vip}\n  selector: {{{sel}}}\n"
             f"  ports: [{{name: {port_name}, port: 80, targetPort: {target}}}]\n")
 
+
+
+def assert_share(count: int, n: int, percent: float, what: str, sigmas: float = 5.0) -> None:
+    """Asserts that `count` of `n` independent random draws is consistent with a `percent` % chance each.
+
+    The bound is `sigmas` binomial standard deviations (5: a correct data plane fails this less than once in a
+    million runs), so a statistical test is not flaky; it still tells 50/50 from 90/10 from a few hundred draws.
+    """
+    p = percent / 100
+    slack = sigmas * math.sqrt(p * (1 - p) / n) * 100 if 0 < p < 1 else 0.0
+    got = count / n * 100
+    assert abs(got - percent) <= slack, (
+        f"{what}: {count} of {n} ({got:.1f} %), expected {percent} % ± {slack:.1f} (±{sigmas:g} sigma)")
 
 @dataclass
 class Response:
