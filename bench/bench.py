@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +34,7 @@ from weftbench.report import aggregate, markdown, ratios  # noqa: E402
 
 PER_RUN_OVERHEAD_S = 0.6   # client start/stop, settle pause, bookkeeping (measured: ~0.4-0.6 s)
 SETUP_S = 10.0             # CA, certificates, peers and weft nodes up, probes, TLS checks
+POD_SETUP_S = 5.0          # the pod paths: namespaces, servers in the pods, two weft nodes enrolling the pods
 CERT_NAMES = ["haproxy-a", "haproxy-b", "stunnel-a", "stunnel-b", "probe"]
 TOOLS = ["haproxy", "nginx", "iperf3", "wrk", "taskset"]
 
@@ -53,7 +55,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--duration", type=int, help="seconds per cell run (default 8)")
     ap.add_argument("--cells", help=f"comma-separated subset of: {', '.join(c.key for c in CELLS)}")
     ap.add_argument("--paths", help=f"comma-separated subset of: {', '.join(p.key for p in PATHS)} "
-                                    "(direct and haproxy-mtls are always included: every ratio needs them)")
+                                    "(direct and haproxy-mtls are always included: every ratio needs them; "
+                                    "pod-direct too when weft-captured is chosen)")
     ap.add_argument("--max-reruns", type=int, help="re-runs of a noisy cell (default 2; quick 1; smoke 0)")
     ap.add_argument("--noise-threshold", type=float, default=0.10,
                     help="re-run a cell when other processes used more than this many cores meanwhile (default 0.10)")
@@ -87,7 +90,8 @@ def parse_args() -> argparse.Namespace:
         bad = [p for p in keys if p not in PATH_BY_KEY]
         if bad:
             ap.error(f"unknown path(s): {', '.join(bad)}")
-        a.path_keys = [p.key for p in PATHS if p.key in keys | {"direct", REFERENCE}]
+        always = {"direct", REFERENCE} | ({captured.DIRECT_KEY} if captured.KEY in keys else set())
+        a.path_keys = [p.key for p in PATHS if p.key in keys | always]
     else:
         a.path_keys = [p.key for p in PATHS]
     if a.out is None and not a.smoke:
@@ -101,10 +105,7 @@ def weft_binary() -> Path:
 
 
 def cell_paths(cell: Cell, selected: list[str]) -> list[str]:
-    paths = [p for p in cell.paths if p in selected]
-    if captured.IMPLEMENTED and captured.KEY in selected and "direct" in cell.paths:
-        paths.append(captured.KEY)
-    return paths
+    return [p for p in cell.paths if p in selected]
 
 
 def log(msg: str) -> None:
@@ -145,6 +146,8 @@ def main() -> int:
     runs_per_round = sum(len(cell_paths(c, args.path_keys)) for c in cells)
     per_run = args.duration + PER_RUN_OVERHEAD_S
     estimate = SETUP_S + args.rounds * runs_per_round * per_run
+    if any(k in captured.KEYS for k in args.path_keys):
+        estimate += POD_SETUP_S
     log(f"==> weft bench ({args.mode}): {args.rounds} round(s) × {runs_per_round} runs × {args.duration} s; "
         f"estimated {estimate / 60:.1f} min without re-runs, at most ~{max(estimate / 60, args.budget):.0f} min "
         f"with them; weft: {weft}")
@@ -173,14 +176,14 @@ def main() -> int:
         log(f"==> backends: nginx (static body) and iperf3 -s on {peers.SERVER_IP}")
         lab.start_backends()
         for key in args.path_keys:
-            if key == "direct":
+            if key == "direct" or key in lab.paths or key in lab.unavailable or key in lab.skipped:
+                continue
+            if key in captured.KEYS:
+                start_pod_paths(lab, [k for k in captured.KEYS if k in args.path_keys], failures, notes)
                 continue
             log(f"==> starting {PATH_BY_KEY[key].label}")
             try:
-                if key == captured.KEY:
-                    lab.paths[key] = captured.start(lab)
-                else:
-                    lab.start_path(key)
+                lab.start_path(key)
                 if key in lab.unavailable:
                     log(f"    unavailable: {lab.unavailable[key]}")
                     failures.append(f"{PATH_BY_KEY[key].label}: {lab.unavailable[key]}")
@@ -194,7 +197,7 @@ def main() -> int:
                 failures.append(f"{PATH_BY_KEY[key].label}: {e}")
                 log(f"    FAILED: {e}")
 
-        handshakes = probe_all(lab, failures)
+        handshakes = probe_all(lab, failures, notes)
         tls_details, tls_problems = lab.tls_checks()
         for problem in tls_problems:
             failures.append(f"TLS check: {problem}")
@@ -217,7 +220,7 @@ def main() -> int:
                     if not s.ok:
                         failures.append(f"{cell.title} / {PATH_BY_KEY[key].label}, round {rnd}: {s.error}")
                         if cell.tool == "iperf":
-                            lab.restart_iperf_server()
+                            lab.restart_iperf_server(key)
                     time.sleep(0.3)
 
         for key, path in lab.paths.items():
@@ -239,7 +242,7 @@ def main() -> int:
                 if p.log_tail(3).strip():
                     log(f"--- {p.name} (pid {p.pid}) log tail:\n{p.log_tail(10)}")
         try:
-            captured.stop(lab)
+            captured.stop(lab)  # its processes first (by PID, through reg), then its namespaces
         finally:
             reg.close()
             if args.keep:
@@ -270,11 +273,15 @@ def main() -> int:
                                     for q in p.procs]}
                   for k, p in lab.paths.items()},
         "unavailable": lab.unavailable,
+        "skipped": lab.skipped,
+        "pod_paths": ({**captured.describe(), "link_during_probes": lab.captured.link}
+                      if lab.captured is not None else None),
         "tls_checks": tls_details,
         "handshakes_on_the_wire": handshakes,
         "cells_run": [c.key for c in cells],
         "results": {
             cell: {path: {"medians": a.medians,
+                          "direct_baseline": peers.baseline(path),
                           "ratio_to_direct": {k: r["direct"] for k, r in rats[cell][path].items()},
                           "ratio_to_reference": {k: r["reference"] for k, r in rats[cell][path].items()},
                           "rounds_ok": a.rounds_ok, "rounds": a.rounds, "noise_median": a.noise_median,
@@ -304,9 +311,30 @@ def main() -> int:
     return 0
 
 
-def probe_all(lab: Lab, failures: list[str]) -> dict[str, list[dict]]:
+def start_pod_paths(lab: Lab, keys: list[str], failures: list[str], notes: list[str]) -> None:
+    """The pod paths (pod → pod direct and, if chosen, Weft captured): namespaces, servers in the pods, two weft
+    nodes. A host that cannot make namespaces skips them (noted, not a failure); anything else that goes wrong is a
+    failure of the paths not up yet (pod → pod direct comes up before the weft nodes start)."""
+    log(f"==> starting {' and '.join(PATH_BY_KEY[k].label for k in keys)}: network namespaces {captured.PREFIX}*")
+    try:
+        captured.start(lab, log=log, with_weft=captured.KEY in keys)
+    except captured.NotHere as e:
+        for k in keys:
+            lab.skipped[k] = f"skipped: {e}"
+        notes.append(f"{' and '.join(PATH_BY_KEY[k].label for k in keys)} skipped: {e}")
+        log(f"    skipped: {e}")
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        for k in keys:
+            if k not in lab.paths:
+                lab.unavailable[k] = "failed to start or carry a request (see Failures)"
+                failures.append(f"{PATH_BY_KEY[k].label}: {e}")
+        log(f"    FAILED: {e}")
+
+
+def probe_all(lab: Lab, failures: list[str], notes: list[str]) -> dict[str, list[dict]]:
     """Two HTTP requests through every path, end to end (the first through Weft also fills its pool). Meanwhile,
-    if tcpdump is here, the TLS server sides' ServerHellos are captured: what each pair negotiates, on the wire."""
+    if tcpdump is here, the TLS server sides' ServerHellos are captured: what each pair negotiates, on the wire; and
+    the captured path's node-to-node link, which must carry nothing but HBONE between the enrolled pods."""
     tls_paths = {"haproxy-mtls": [(peers.ADDR["haproxy-mtls"][1], HTTP_PORT)],
                  "stunnel-mtls": [(peers.ADDR["stunnel-mtls"][1], HTTP_PORT)],
                  "weft": [(peers.SERVER_IP, HBONE_PORT)], "weft-cold": [(peers.SERVER_IP, HBONE_PORT)]}
@@ -317,6 +345,12 @@ def probe_all(lab: Lab, failures: list[str]) -> dict[str, list[dict]]:
         dump = lab.reg.start("tcpdump", wire.tcpdump_argv(pcap, sides))
         end = time.monotonic() + 10
         while "listening on" not in dump.log_tail() and dump.alive() and time.monotonic() < end:
+            time.sleep(0.05)
+    link, link_pcap = None, lab.root / "captured-link.pcap"
+    if captured.KEY in lab.paths and wire.available():
+        link = lab.reg.start("tcpdump-captured-link", captured.link_capture_argv(link_pcap))
+        end = time.monotonic() + 10
+        while "listening on" not in link.log_tail() and link.alive() and time.monotonic() < end:
             time.sleep(0.05)
     for key in [k for k in lab.paths if k != "direct"]:
         try:
@@ -329,20 +363,53 @@ def probe_all(lab: Lab, failures: list[str]) -> dict[str, list[dict]]:
             log(f"    {PATH_BY_KEY[key].label}: FAILED: {e}")
             for p in path.procs:
                 log(f"    --- {p.name} (pid {p.pid}) log tail:\n{p.log_tail(15)}")
+    out: dict[str, list[dict]] = {}
+    if dump is not None or link is not None:
+        time.sleep(0.3)
+    if link is not None:
+        lab.reg.stop(link)
+        lab.reg.procs.remove(link)
+        out.update(check_captured_link(lab, link_pcap, failures, notes))
     if dump is None:
-        return {}
-    time.sleep(0.3)
+        return out
     lab.reg.stop(dump)
     lab.reg.procs.remove(dump)
     # Whose handshake: the server side tells the pair; for Weft, the client side (node A binds the workload's IP).
     owner = {f"{ip}:{port}": k for k, addrs in tls_paths.items() if not k.startswith("weft") for ip, port in addrs}
     weft_clients = {peers.WEFT_CLIENT_IP: "weft", peers.WEFT_COLD_CLIENT_IP: "weft-cold"}
-    out: dict[str, list[dict]] = {}
     for h in wire.server_hellos(pcap):
         key = owner.get(h["server"]) or weft_clients.get(h["client"].rsplit(":", 1)[0])
         if key:
             out.setdefault(key, []).append({k: v for k, v in h.items() if k != "time"})
     return out
+
+
+def check_captured_link(lab: Lab, pcap: Path, failures: list[str], notes: list[str]) -> dict[str, list[dict]]:
+    """The captured path's probes crossed the node-to-node link as HBONE only (else the traffic bypassed Weft and
+    the row would measure something else: the path is dropped as failed). Returns its ServerHellos."""
+    if captured.KEY not in lab.paths:  # its probes failed already
+        return {}
+    total, other = captured.link_proof(pcap)
+    lab.captured.link = {"tcp_segments": total, "outside_hbone": other}
+    label = PATH_BY_KEY[captured.KEY].label
+    if other:
+        path = lab.paths.pop(captured.KEY)
+        lab.unavailable[captured.KEY] = "not captured (see Failures)"
+        failures.append(f"{label}: the node-to-node link carried {other} of {total} TCP segments between the "
+                        "enrolled pods outside HBONE (port 15008) while the probes passed: the traffic was not "
+                        "captured by Weft")
+        log(f"    {label}: FAILED: {other}/{total} TCP segments on the link outside HBONE (not captured)")
+        for p in path.procs:
+            log(f"    --- {p.name} (pid {p.pid}) log tail:\n{p.log_tail(15)}")
+        return {}
+    if total == 0:
+        notes.append(f"{label}: tcpdump saw no TCP on the node-to-node link while the probes passed; that they went "
+                     "through HBONE is not verified")
+        return {}
+    log(f"==> {label}: {total} TCP segments between the enrolled pods on the node-to-node link, all HBONE (:15008)")
+    server = f"{captured.SERVER_MESH.ip}:{HBONE_PORT}"
+    return {captured.KEY: [{k: v for k, v in h.items() if k != "time"}
+                           for h in wire.server_hellos(pcap) if h["server"] == server]}
 
 
 BUSY = {"streak": 0}  # consecutive re-run attempts that found the machine still busy after waiting
@@ -353,8 +420,7 @@ def run_with_reruns(args, lab: Lab, reg: Registry, tmp: Path, cell: Cell, key: s
     attempts: list[Sample] = []
     failed_retry_used = False
     while True:
-        s = run_one(reg, tmp, cell, lab.paths[key], lab.backend if cell.tool == "wrk" else lab.iperf_server, rnd,
-                    args.duration, all_cpus)
+        s = run_one(reg, tmp, cell, lab.paths[key], lab.server(key, cell.tool), rnd, args.duration, all_cpus)
         attempts.append(s)
         if not s.ok:
             # A failed run is tried once more (a transient hiccup must not fail CI), then reported.
@@ -362,7 +428,7 @@ def run_with_reruns(args, lab: Lab, reg: Registry, tmp: Path, cell: Cell, key: s
                 break
             failed_retry_used = True
             if cell.tool == "iperf":
-                lab.restart_iperf_server()
+                lab.restart_iperf_server(key)
             time.sleep(1.0)
             continue
         if s.noise <= args.noise_threshold:

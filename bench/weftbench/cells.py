@@ -18,6 +18,7 @@ from .procs import HZ, HostCPU, Proc, Registry, run_client, set_affinity
 
 L4 = ("direct", "haproxy-plain", "haproxy-mtls", "stunnel-mtls", "weft")
 L7 = ("haproxy-http", "nginx-proxy", "weft-waypoint")
+POD = ("pod-direct", "weft-captured")  # pod → pod across two nodes (network namespaces): weftbench/captured.py
 LUA = Path(__file__).resolve().parent.parent / "conf" / "wrk-report.lua"
 
 
@@ -35,13 +36,13 @@ class Cell:
 
 
 CELLS = [
-    Cell("iperf1", "iperf3, 1 stream", "iperf", L4, streams=1),
-    Cell("iperf8", "iperf3, 8 streams (-P 8)", "iperf", L4, streams=8),
-    Cell("lat", "latency, wrk -t1 -c1, unpinned", "wrk", L4, threads=1, conns=1),
-    Cell("lat_pinned", "latency, wrk -t1 -c1, client + server + path pinned to CPU 0", "wrk", L4 + L7,
+    Cell("iperf1", "iperf3, 1 stream", "iperf", L4 + POD, streams=1),
+    Cell("iperf8", "iperf3, 8 streams (-P 8)", "iperf", L4 + POD, streams=8),
+    Cell("lat", "latency, wrk -t1 -c1, unpinned", "wrk", L4 + POD, threads=1, conns=1),
+    Cell("lat_pinned", "latency, wrk -t1 -c1, client + server + path pinned to CPU 0", "wrk", L4 + L7 + POD,
          threads=1, conns=1, pinned=True),
-    Cell("rps64", "requests, wrk -t2 -c64 (keep-alive)", "wrk", L4 + L7, threads=2, conns=64),
-    Cell("cps", "new connections, wrk -t2 -c16, Connection: close", "wrk", L4 + ("weft-cold",),
+    Cell("rps64", "requests, wrk -t2 -c64 (keep-alive)", "wrk", L4 + L7 + POD, threads=2, conns=64),
+    Cell("cps", "new connections, wrk -t2 -c16, Connection: close", "wrk", L4 + ("weft-cold",) + POD,
          threads=2, conns=16, close=True),
 ]
 CELL_BY_KEY = {c.key: c for c in CELLS}
@@ -137,7 +138,8 @@ def parse_wrk(out: str, err: str, cell: Cell, path_cpu_s: float, has_path: bool)
 
 def run_one(reg: Registry, workdir: Path, cell: Cell, path, server: Proc, round_no: int, duration: int,
             all_cpus: set[int]) -> Sample:
-    """One run of a cell over a path. path is a peers.Path_."""
+    """One run of a cell over a path. path is a peers.Path_; server is the process the client reaches (its CPU is
+    the server's); the client runs behind path.client_prefix (inside the client pod for the pod paths)."""
     target = path.iperf if cell.tool == "iperf" else path.http
     argv = path.client_prefix + client_argv(cell, target, duration)
     measured = list(path.procs) + [server]

@@ -1,6 +1,7 @@
 """The paths under test and the processes that make them: the backends, the CA and certificates, haproxy, stunnel,
 nginx and the Weft pair. Everything listens on dedicated loopback addresses, 127.0.40.x by default (the integration
-tests use 127.0.11-14.x), ports 8080 (HTTP) and 5201 (iperf3) on every entry address.
+tests use 127.0.11-14.x), ports 8080 (HTTP) and 5201 (iperf3) on every entry address. The pod paths (pod → pod
+direct, Weft captured) live in network namespaces of their own: captured.py.
 """
 
 from __future__ import annotations
@@ -92,11 +93,27 @@ PATHS = [
     PathDef("weft-waypoint", "Weft mesh through a waypoint (L7)", "l7",
             "client → weft node A upstream listener ⇒ HBONE ⇒ weft waypoint (HTTPRoute) ⇒ HBONE ⇒ weft node B → server"),
 ]
-CAPTURED = PathDef("weft-captured", "Weft captured path", "l4",
-                   "pod → pod in network namespaces, transparent capture, through two weft nodes")
+POD_PATHS = [
+    PathDef("pod-direct", "pod → pod direct", "l4",
+            "client pod → server pod across two nodes (network namespaces joined by veth pairs and a bridge), "
+            "not in the mesh: the same hops as the captured path, no Weft"),
+    PathDef("weft-captured", "Weft captured (pod → pod)", "l4",
+            "client pod → (nftables redirect to node A's :15001 in the pod) weft node A ⇒ HBONE (mTLS + HTTP/2 "
+            "CONNECT to the server pod's :15008, pooled) ⇒ weft node B → server pod, source preserved; across the "
+            "same two nodes as pod → pod direct"),
+]
+CAPTURED = POD_PATHS[1]
 if captured.IMPLEMENTED:
-    PATHS.append(CAPTURED)
-PATH_BY_KEY = {p.key: p for p in PATHS + [CAPTURED]}
+    PATHS += POD_PATHS
+PATH_BY_KEY = {p.key: p for p in PATHS + POD_PATHS}
+
+# What "×direct" and "added latency" compare each path with: loopback direct, except the captured path, which is
+# compared with pod → pod direct (the same namespaces and hops without Weft).
+BASELINE = {"weft-captured": "pod-direct"}
+
+
+def baseline(key: str) -> str:
+    return BASELINE.get(key, "direct")
 
 # Rows the table shows before they can be measured.
 SLOTS = {
@@ -114,6 +131,8 @@ class Path_:
     procs: list[Proc] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     client_prefix: list[str] = field(default_factory=list)  # e.g. ip netns exec <ns>, for the captured path
+    http_server: Proc | None = None   # the path's own servers (pod paths); None: the loopback backends
+    iperf_server: Proc | None = None
 
 
 def render(template: str, dest: Path, **values: object) -> Path:
@@ -138,13 +157,14 @@ def http_get(ip: str, port: int, timeout: float = 5.0) -> bytes:
     return bytes(out)
 
 
-def probe_http(ip: str, port: int, deadline_s: float = 10.0) -> None:
-    """The path carries an HTTP request end to end and returns the backend's body."""
+def probe_http(ip: str, port: int, deadline_s: float = 10.0, prefix: list[str] | None = None) -> None:
+    """The path carries an HTTP request end to end and returns the backend's body. With prefix (`ip netns exec
+    <ns>`), the request is made from inside that namespace."""
     end = time.monotonic() + deadline_s
     last = ""
     while True:
         try:
-            resp = http_get(ip, port)
+            resp = captured.http_get_in(prefix, ip, port) if prefix else http_get(ip, port)
             head, _, body = resp.partition(b"\r\n\r\n")
             if head.startswith(b"HTTP/1.1 200") and body == INDEX_BODY.encode():
                 return
@@ -174,6 +194,8 @@ class Lab:
         self.iperf_server: Proc | None = None
         self.paths: dict[str, Path_] = {}
         self.unavailable: dict[str, str] = {}
+        self.skipped: dict[str, str] = {}  # paths this host cannot build (e.g. no namespaces): not failures
+        self.captured = None  # captured.State, what the pod paths made
         self.stunnel = shutil.which("stunnel4") or shutil.which("stunnel") or "stunnel4"
 
     # -- preflight, CA ---------------------------------------------------------------------------------------
@@ -221,8 +243,17 @@ class Lab:
         probe_http(SERVER_IP, HTTP_PORT)
         self.paths["direct"] = Path_("direct", (SERVER_IP, HTTP_PORT), (SERVER_IP, IPERF_PORT))
 
-    def restart_iperf_server(self) -> None:
+    def server(self, key: str, tool: str) -> Proc:
+        """The server a path's clients reach: its own (pod paths) or the loopback backends."""
+        p = self.paths[key]
+        own = p.http_server if tool == "wrk" else p.iperf_server
+        return own or (self.backend if tool == "wrk" else self.iperf_server)
+
+    def restart_iperf_server(self, key: str = "direct") -> None:
         """After a failed iperf3 run the server can stay busy with the dead test: start a fresh one."""
+        if key in self.paths and self.paths[key].iperf_server is not None:
+            captured.restart_iperf_server(self, key)
+            return
         if self.iperf_server is not None:
             self.reg.stop(self.iperf_server)
             self.reg.procs.remove(self.iperf_server)
@@ -411,7 +442,7 @@ class Lab:
     def probe(self, key: str) -> None:
         """One HTTP request through the path, end to end (the first one through Weft also warms its pool)."""
         p = self.paths[key]
-        probe_http(*p.http, deadline_s=15.0)
+        probe_http(*p.http, deadline_s=15.0, prefix=p.client_prefix or None)
 
 
 def tls_probe(addr: tuple[str, int], cert_dir: Path | None, alpn: list[str] | None, *, ca: Path | None = None,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from .cells import CELL_BY_KEY, Sample
-from .peers import PATH_BY_KEY, REFERENCE, SLOTS
+from . import captured
+from .cells import CELL_BY_KEY, POD, Sample
+from .peers import PATH_BY_KEY, REFERENCE, SLOTS, baseline
 
 # metric key -> (column title, format, higher is better)
 METRICS = {
@@ -32,6 +33,8 @@ CELL_METRICS = {
 # Ratios are not shown for added latency (a difference already) nor, to direct, for path CPU (direct has none).
 NO_RATIO = {"added_p50_us", "added_p90_us", "added_p99_us"}
 NO_DIRECT_RATIO = {"gbit_per_cpu_s", "cpu_us_per_req"}
+# The pod paths run over veths, the reference on loopback: only their CPU figures compare with it.
+POD_REFERENCE_RATIO = NO_DIRECT_RATIO
 
 
 def _median(xs: list[float]) -> float | None:
@@ -57,8 +60,9 @@ def aggregate(samples: list[Sample], threshold: float) -> dict[str, dict[str, Ag
     by: dict[tuple[str, str], list[Sample]] = {}
     for s in samples:
         by.setdefault((s.cell, s.path), []).append(s)
-    # Added latency: path minus direct, paired by round (the same stretch of time), then the median.
-    direct = {(s.cell, s.round): s for s in samples if s.path == "direct" and s.ok}
+    # Added latency: path minus its baseline (direct; pod → pod direct for the captured path), paired by round (the
+    # same stretch of time), then the median.
+    ok_by = {(s.path, s.cell, s.round): s for s in samples if s.ok}
     out: dict[str, dict[str, Agg]] = {}
     for (cell, path), ss in by.items():
         ok = [s for s in ss if s.ok]
@@ -66,8 +70,9 @@ def aggregate(samples: list[Sample], threshold: float) -> dict[str, dict[str, Ag
         for k in CELL_METRICS[cell]:
             if k.startswith("added_"):
                 base = k[len("added_"):]
-                diffs = [s.metrics[base] - direct[(cell, s.round)].metrics[base]
-                         for s in ok if (cell, s.round) in direct and s.metrics.get(base) is not None]
+                b = baseline(path)
+                diffs = [s.metrics[base] - ok_by[(b, cell, s.round)].metrics[base]
+                         for s in ok if (b, cell, s.round) in ok_by and s.metrics.get(base) is not None]
                 med[k] = _median(diffs) if path != "direct" else None
             else:
                 med[k] = _median([s.metrics.get(k) for s in ok])
@@ -81,15 +86,18 @@ def aggregate(samples: list[Sample], threshold: float) -> dict[str, dict[str, Ag
 
 
 def ratios(aggs: dict[str, dict[str, Agg]]) -> dict[str, dict[str, dict[str, dict[str, float | None]]]]:
-    """cell -> path -> metric -> {"direct": r, "reference": r}."""
+    """cell -> path -> metric -> {"direct": r, "reference": r}. "direct" is the path's baseline (peers.baseline:
+    pod → pod direct for the captured path); the pod paths get a reference ratio for CPU figures only."""
     out: dict = {}
     for cell, paths in aggs.items():
         for path, a in paths.items():
             for k, v in a.medians.items():
                 r = {"direct": None, "reference": None}
                 if v is not None and k not in NO_RATIO:
-                    for name, base_path in (("direct", "direct"), ("reference", REFERENCE)):
+                    for name, base_path in (("direct", baseline(path)), ("reference", REFERENCE)):
                         if name == "direct" and k in NO_DIRECT_RATIO:
+                            continue
+                        if name == "reference" and path in POD and k not in POD_REFERENCE_RATIO:
                             continue
                         b = paths.get(base_path)
                         bv = b.medians.get(k) if b else None
@@ -130,6 +138,9 @@ def _table(cell: str, paths: list[str], aggs: dict, rats: dict, unavailable: dic
     head += ["noise", "re-runs"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
     for p in paths:
+        if p == next((q for q in paths if q in POD), None):
+            lines.append("| *pod → pod, two nodes (netns); Weft captured ×direct = ÷ pod → pod direct* |"
+                         + " |" * (len(head) - 1))
         label = PATH_BY_KEY[p].label
         a = aggs.get(cell, {}).get(p)
         if a is None:
@@ -181,10 +192,25 @@ def _tls_line(checks: dict) -> str:
     return "; ".join(parts)
 
 
+POD_NOTE = ("Pod rows (under \"pod → pod\" in each table): ×direct and added latency of pod → pod direct are "
+            "relative to (loopback) direct: what the veths, the two forwarding nodes and the bridge cost; those of "
+            "Weft captured are relative to pod → pod direct: what Weft costs on the same hops. ×hap-mTLS only for "
+            "path CPU (the reference runs on loopback).")
+
+
+def _pod_line(pp: dict) -> str:
+    link = pp.get("link_during_probes")
+    proof = (f"; during the setup probes the node-to-node link carried {link['tcp_segments']} TCP segments between "
+             f"the enrolled pods, {link['outside_hbone']} outside HBONE" if link else "")
+    return (f"- Pod → pod: {pp['topology']}. pod → pod direct: {pp['paths']['pod-direct']} (not in the mesh); Weft "
+            f"captured: {pp['paths'].get('weft-captured', '—')} (both pods enrolled, in-pod capture, HBONE between "
+            f"the two weft nodes){proof}.")
+
+
 def markdown(result: dict, aggs: dict, rats: dict) -> str:
     m = result["machine"]
     st = result["settings"]
-    unavailable = result["unavailable"]
+    unavailable = {**result["unavailable"], **result.get("skipped", {})}
     out = [f"# Weft bench — {m['date']}", ""]
     if st["mode"] == "smoke":
         out += ["**Smoke run** (1 round, ~1 s per cell, subset of cells): it checks that every path carries traffic; "
@@ -209,13 +235,16 @@ def markdown(result: dict, aggs: dict, rats: dict) -> str:
         f"- TLS checks (a Python/OpenSSL client, with its own cipher preference, against each TLS server side): {_tls_line(result.get('tls_checks', {}))}",
         f"- On the wire (ServerHello of each handshake of two setup requests per path, tcpdump): "
         f"{_wire_line(result.get('handshakes_on_the_wire', {}))}",
+        *([_pod_line(result["pod_paths"])] if result.get("pod_paths") else []),
         f"- Took {result['elapsed_s'] / 60:.1f} min.",
         "",
-        "×direct = path ÷ direct; ×hap-mTLS = path ÷ haproxy mTLS pair (the reference peer). Path CPU = CPU of the "
+        "×direct = path ÷ direct (Weft captured: ÷ pod → pod direct); ×hap-mTLS = path ÷ haproxy mTLS pair (the "
+        "reference peer). Path CPU = CPU of the "
         "path's own processes (both sides of a pair, every thread), not the client's or the server's. "
         "noise = median CPU used meanwhile by processes the bench did not start, in % of one core "
         "(\"(n over)\": rounds still above the threshold after re-runs). See bench/README.md.",
         "",
+        *([POD_NOTE, ""] if result.get("pod_paths") else []),
     ]
     order4 = ["direct", "haproxy-plain", "haproxy-mtls", "stunnel-mtls", "weft"]
     for cell in result["cells_run"]:
@@ -224,8 +253,8 @@ def markdown(result: dict, aggs: dict, rats: dict) -> str:
         if cell in ("lat_pinned", "rps64"):
             paths = [p for p in paths if PATH_BY_KEY[p].layer == "l4"]
         if cell == "cps":
-            paths = [p for p in order4 + ["weft-cold"] if p in paths]
-        extra = [] if "weft-captured" in paths else [SLOTS["weft-captured"]]
+            paths = [p for p in order4 + ["weft-cold", *POD] if p in paths]
+        extra = [SLOTS["weft-captured"]] if not captured.IMPLEMENTED else []
         out += [f"## {c.title}", ""]
         out += _table(cell, paths, aggs, rats, unavailable, extra)
         out.append("")
@@ -272,7 +301,8 @@ def markdown(result: dict, aggs: dict, rats: dict) -> str:
             t = f"{total / 1024:.1f}" if i == 0 else ""
             r = _ratio(total / ref_total) if i == 0 and ref_total else ""
             out.append(f"| {PATH_BY_KEY[p].label if i == 0 else ''} | {name} | {kib / 1024:.1f} | {t} | {r} |")
-    out += ["", "nginx figures are the master plus its workers. weft-node-b serves both Weft rows.", ""]
+    out += ["", "nginx figures are the master plus its workers. weft-node-b serves both Weft pair rows; the captured "
+            "path has its own two nodes (weft-bcap-node-1 and -2, each in its node's namespace).", ""]
     if result["failures"]:
         out += ["## Failures", ""] + [f"- {f}" for f in result["failures"]] + [""]
     if result.get("notes"):
