@@ -182,9 +182,10 @@ let package = Package(
         .testTarget(
             name: "WeftHBONETests",
             dependencies: [
-                "WeftHBONE", "WeftModel",
+                "WeftHBONE", "WeftModel", "WeftTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
             ],
             swiftSettings: swiftSettings

@@ -97,20 +97,23 @@ public enum MeshTLS {
                 promise.succeed(.failed)
                 return
             }
-            promise.completeWithTask {
+            // Verified on the handshake's own event loop (no hop to the global pool and back).
+            Task(executorPreference: EventLoopTaskExecutor(promise.futureResult.eventLoop)) {
+                let outcome: NIOSSLVerificationResultWithMetadata
                 do {
                     let chain = try ders.map { try Certificate(derEncoded: $0) }
                     _ = try await verifier.verify(chain: chain, expected: expected)
                     // Return the presented chain as validated: the verifier has checked it leads to our root.
                     let validated = try ders.map { try NIOSSLCertificate(bytes: $0, format: .der) }
-                    return .certificateVerified(VerificationMetadata(ValidatedCertificateChain(validated)))
+                    outcome = .certificateVerified(VerificationMetadata(ValidatedCertificateChain(validated)))
                 } catch let error as IdentityError {
                     onFailure(error)
-                    return .failed
+                    outcome = .failed
                 } catch {
                     onFailure(IdentityError(.untrustedChain, "peer certificate is malformed: \(error)"))
-                    return .failed
+                    outcome = .failed
                 }
+                promise.succeed(outcome)
             }
         }
     }
