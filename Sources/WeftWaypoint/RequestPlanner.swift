@@ -47,12 +47,7 @@ struct RequestPlanner {
         case .failure(let failure):
             plan.action = .respond(.init(status: failure.statusCode, flag: "-", details: "invalid_backend", body: "\(failure)\n"))
         case .redirect(let redirect):
-            plan.action = .respond(
-                .init(
-                    status: redirect.statusCode, flag: "-", details: "direct_response", body: "",
-                    headers: [HTTPHeaderField("location", redirect.location)]
-                )
-            )
+            plan.action = .respond(Self.redirect(status: redirect.statusCode, location: redirect.location))
         case .forward(let backend):
             guard let target = state.service(namespace: backend.namespace, name: backend.name) else {
                 plan.action = .respond(
@@ -93,12 +88,7 @@ struct RequestPlanner {
         plan.delay = selection.delay
         switch selection.outcome {
         case .redirect(let redirect):
-            plan.action = .respond(
-                .init(
-                    status: redirect.statusCode, flag: "-", details: "direct_response", body: "",
-                    headers: [HTTPHeaderField("location", redirect.location)]
-                )
-            )
+            plan.action = .respond(Self.redirect(status: redirect.statusCode, location: redirect.location))
         case .abort(let status):
             plan.action = .respond(.init(status: status, flag: "FI", details: "fault_filter_abort", body: "fault filter abort"))
         case .grpcAbort(let status):
@@ -176,6 +166,10 @@ struct RequestPlanner {
 
     static func noRoute(_ request: RouteRequest) -> RequestPlan.LocalAnswer {
         .init(status: 404, flag: "NR", details: "route_not_found", body: "no route for \(request.method) \(request.path)\n")
+    }
+
+    static func redirect(status: Int, location: String) -> RequestPlan.LocalAnswer {
+        .init(status: status, flag: "-", details: "direct_response", body: "", headers: [HTTPHeaderField("location", location)])
     }
 
     static func noCluster(_ why: String) -> RequestPlan.LocalAnswer {

@@ -31,12 +31,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .procs import Proc
+from .procs import Proc, wait_for
 
 IMPLEMENTED = True
 KEY = "weft-captured"
@@ -229,32 +228,13 @@ def listening_ports(ns: str) -> set[int]:
 
 
 def wait_ports(ns: str, ports: tuple[int, ...], procs: list[Proc], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        missing = sorted(set(ports) - listening_ports(ns))
-        if not missing:
-            return
-        for p in procs:
-            if not p.alive():
-                raise RuntimeError(f"{p.name} exited with status {p.popen.returncode} before {what} "
-                                   f"(nothing listens on port(s) {', '.join(map(str, missing))} in {ns}):\n"
-                                   f"{p.log_tail()}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: nothing listens on port(s) {', '.join(map(str, missing))} in {ns} after "
-                               f"{timeout:.0f}s\n" + "\n".join(f"--- {p.name} log:\n{p.log_tail()}" for p in procs))
-        time.sleep(0.2)
+    wait_for(lambda: [f"{ns} port {port}" for port in sorted(set(ports) - listening_ports(ns))], procs, timeout,
+             what, poll=0.2)
 
 
-_GET = r"""
-import socket, sys
-ip, port = sys.argv[1], int(sys.argv[2])
-with socket.create_connection((ip, port), timeout=5) as s:
-    s.sendall(f"GET / HTTP/1.1\r\nHost: {ip}\r\nConnection: close\r\n\r\n".encode())
-    out = bytearray()
-    while chunk := s.recv(65536):
-        out += chunk
-sys.stdout.buffer.write(bytes(out))
-"""
+# One GET from inside a namespace: peers.http_get, run by a python3 started there.
+_GET = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r}); "
+        "from weftbench.peers import http_get; sys.stdout.buffer.write(http_get(sys.argv[1], int(sys.argv[2])))")
 
 
 def http_get_in(prefix: list[str], ip: str, port: int, timeout: float = 10.0) -> bytes:

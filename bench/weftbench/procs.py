@@ -7,6 +7,8 @@ was given, never by name. A process is identified by (pid, start time) so a recy
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ctypes
 import os
 import signal
@@ -309,21 +311,29 @@ def run_client(registry: Registry, argv: list[str], outdir: Path, timeout: float
     )
 
 
-def wait_listening(addrs: list[tuple[str, int]], procs: list[Proc], timeout: float) -> None:
+def wait_for(missing: Callable[[], list[str]], procs: list[Proc], timeout: float, what: str,
+             poll: float = 0.05) -> None:
+    """Waits until `missing()` (descriptions of what does not listen yet) is empty; fails with the logs of `procs`
+    if one of them exits first or `timeout` passes."""
     deadline = time.monotonic() + timeout
     while True:
-        missing = [a for a in addrs if not listening(*a)]
-        if not missing:
+        absent = missing()
+        if not absent:
             return
         for p in procs:
             if not p.alive():
                 raise RuntimeError(
-                    f"{p.name} exited with status {p.popen.returncode} before listening on "
-                    f"{', '.join(f'{i}:{port}' for i, port in missing)}:\n{p.log_tail()}"
+                    f"{p.name} exited with status {p.popen.returncode} before {what} "
+                    f"(not listening: {', '.join(absent)}):\n{p.log_tail()}"
                 )
         if time.monotonic() > deadline:
             raise RuntimeError(
-                f"not listening after {timeout:.0f}s: {', '.join(f'{i}:{port}' for i, port in missing)}\n"
+                f"{what}: not listening after {timeout:.0f}s: {', '.join(absent)}\n"
                 + "\n".join(f"--- {p.name} log:\n{p.log_tail()}" for p in procs)
             )
-        time.sleep(0.05)
+        time.sleep(poll)
+
+
+def wait_listening(addrs: list[tuple[str, int]], procs: list[Proc], timeout: float) -> None:
+    wait_for(lambda: [f"{i}:{port}" for i, port in addrs if not listening(i, port)], procs, timeout,
+             "listening")
