@@ -200,6 +200,7 @@ public final class HBONEClientPool: Sendable {
                         case .negotiated:
                             do {
                                 let sync = handlerContext.pipeline.syncOperations
+                                try sync.addHandler(WriteCoalescer())
                                 try sync.addHandler(PlaintextChunker())
                                 let mux = try sync.configureHTTP2Pipeline(
                                     mode: .client,

@@ -85,6 +85,7 @@ public enum HBONEServer {
     ) throws {
         let sync = channel.pipeline.syncOperations
         let errorHandler = try sync.handler(type: ConnectionErrorHandler.self)
+        try sync.addHandler(WriteCoalescer(), position: .before(errorHandler))
         try sync.addHandler(PlaintextChunker(), position: .before(errorHandler))
         _ = try sync.configureHTTP2Pipeline(
             mode: .server,
