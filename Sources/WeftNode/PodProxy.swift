@@ -6,6 +6,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
 import WeftHBONE
 import WeftModel
 import WeftRedirect
@@ -105,13 +108,23 @@ final class PodProxy: Sendable {
                 metadata: ["pod": "\(workload.namespace)/\(workload.name)", "error": "\(error)"]
             )
         }
-        let fds = try namespace.run {
-            [
-                try PodSockets.listener(port: rules.outboundPort),
-                try PodSockets.listener(port: rules.inboundPlaintextPort),
-                try PodSockets.listener(port: rules.hbonePort),
-            ]
+        // One socket per port and event loop (SO_REUSEPORT), each keeping what it accepts on its own loop, as the
+        // host's listeners do (see ListenerService).
+        let loops = Array(context.group.makeIterator())
+        let ports = [rules.outboundPort, rules.inboundPlaintextPort, rules.hbonePort]
+        var created: [Int32] = []
+        do {
+            try namespace.run {
+                for port in ports {
+                    for _ in loops { created.append(try PodSockets.listener(port: port)) }
+                }
+            }
+        } catch {
+            for fd in created { close(fd) }
+            throw error
         }
+        let sockets = created
+        let fds = ports.indices.map { row in Array(sockets[(row * loops.count)..<((row + 1) * loops.count)]) }
         let dialer = PodDialer(namespace: namespace, mark: rules.mark, threadPool: threadPool)
         var sourcePreserving = dialer
         sourcePreserving.spoofSource = spoof
@@ -124,57 +137,62 @@ final class PodProxy: Sendable {
         let contexts = self.contexts
         let router = InboundRouter(context: node, dialer: appDialer, preserveSource: spoof)
         let logger = node.logger
+        // A capture listener: each accepted connection learns its original destination and is opened by `open`.
+        let capture: @Sendable (OutboundConnector, @escaping CaptureHandler.Opener) -> @Sendable (any Channel) -> EventLoopFuture<Void> = {
+            connector, open in
+            { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(CaptureHandler(connector: connector, open: open))
+                    node.tracker.track(channel)
+                }
+            }
+        }
+        let outbound = capture(connector) { destination, client, loop in
+            connector.open(destination: destination, client: client, on: loop)
+        }
+        let inboundPlaintext = capture(inboundConnector) { destination, client, loop in
+            plaintext.open(destination: destination, client: client, on: loop)
+        }
+        let hbone: @Sendable (any Channel) -> EventLoopFuture<Void> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try HBONEServer.configure(
+                    channel: channel, context: try contexts.serverContext(for: identity),
+                    verifier: node.verifier, router: router, configuration: node.hboneConfiguration, logger: logger
+                )
+                node.tracker.trackTransport(channel)
+            }
+        }
         var servers: [any Channel] = []
+        var wrapped = 0  // descriptors handed to NIO so far (it owns them from then on)
         do {
-            servers.append(
-                try await bootstrap(autoRead: false) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            CaptureHandler(connector: connector) { destination, client, loop in
-                                connector.open(destination: destination, client: client, on: loop)
-                            }
-                        )
-                        node.tracker.track(channel)
-                    }
-                }.withBoundSocket(fds[0]).get()
-            )
-            servers.append(
-                try await bootstrap(autoRead: false) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            CaptureHandler(connector: inboundConnector) {
-                                destination, client, loop in
-                                plaintext.open(destination: destination, client: client, on: loop)
-                            }
-                        )
-                        node.tracker.track(channel)
-                    }
-                }.withBoundSocket(fds[1]).get()
-            )
-            servers.append(
-                try await bootstrap(autoRead: true, halfClosure: false) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try HBONEServer.configure(
-                            channel: channel, context: try contexts.serverContext(for: identity),
-                            verifier: node.verifier, router: router, configuration: node.hboneConfiguration, logger: logger
-                        )
-                        node.tracker.trackTransport(channel)
-                    }
-                }.withBoundSocket(fds[2]).get()
-            )
+            for (index, loop) in loops.enumerated() {
+                wrapped += 1
+                servers.append(try await bootstrap(on: loop, autoRead: false, outbound).withBoundSocket(fds[0][index]).get())
+                wrapped += 1
+                servers.append(
+                    try await bootstrap(on: loop, autoRead: false, inboundPlaintext).withBoundSocket(fds[1][index]).get()
+                )
+                wrapped += 1
+                servers.append(
+                    try await bootstrap(on: loop, autoRead: true, halfClosure: false, hbone).withBoundSocket(fds[2][index]).get()
+                )
+            }
         } catch {
             for server in servers { server.close(promise: nil) }
+            let unwrapped = loops.indices.flatMap { index in fds.indices.map { fds[$0][index] } }.dropFirst(wrapped)
+            for fd in unwrapped { close(fd) }
             throw error
         }
         return servers
     }
 
     private func bootstrap(
+        on loop: any EventLoop,
         autoRead: Bool,
         halfClosure: Bool = true,
         _ initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) -> ServerBootstrap {
-        ServerBootstrap(group: context.group)
+        ServerBootstrap(group: loop)
             .childChannelOption(.allowRemoteHalfClosure, value: halfClosure)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.autoRead, value: autoRead)
