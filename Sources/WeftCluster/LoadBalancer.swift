@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Weft — an ambient service-mesh data plane.
 
+import WeftModel
 import WeftRoute
 
 /// Chooses the endpoint of a cluster each request goes to, as a DestinationRule `loadBalancer` says.
@@ -115,11 +116,11 @@ public struct LoadBalancer: Sendable {
     ///   - isAvailable: Whether the endpoint at an index may take the request. Must not change during
     ///     the call.
     /// - Returns: An index whose `isAvailable` is `true`, or `nil` when none is (or for passthrough).
-    /// Randomness (random, least-request and round-robin-start draws) comes from the system generator.
+    /// Randomness (random, least-request and round-robin-start draws) comes from the kernel, buffered (`BufferedRandom`).
     public mutating func choose(hash: UInt64?, isAvailable: (Int) -> Bool) -> Int? {
-        // Not generic: callers in other modules get the draw specialised for the system generator (through the
+        // Not generic: callers in other modules get the draw specialised for `BufferedRandom` (through the
         // generic entry point, least request's two draws ran unspecialised, ~20× slower).
-        var generator = SystemRandomNumberGenerator()
+        var generator = BufferedRandom()
         return choose(hash: hash, isAvailable: isAvailable, using: &generator)
     }
 

@@ -129,15 +129,26 @@ public enum HBONEHeaders {
 
     /// A fresh W3C `traceparent` (version 00, sampled flag off).
     public static func traceparent() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let traceID = hex(rng.next(), 16) + hex(rng.next(), 16)
-        let spanID = hex(rng.next(), 16)
-        return "00-\(traceID)-\(spanID)-00"
-    }
-
-    private static func hex(_ value: UInt64, _ width: Int) -> String {
-        let s = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
+        var rng = BufferedRandom()
+        let words = (rng.next(), rng.next(), rng.next())
+        let digits: StaticString = "0123456789abcdef"
+        // 00-<32 hex trace id>-<16 hex span id>-00
+        return String(unsafeUninitializedCapacity: 55) { out in
+            var index = 0
+            func put(_ byte: UInt8) {
+                out[index] = byte
+                index += 1
+            }
+            func hex(_ word: UInt64) {
+                for shift in stride(from: 60, through: 0, by: -4) { put(digits.utf8Start[Int((word >> UInt64(shift)) & 0xF)]) }
+            }
+            put(UInt8(ascii: "0")); put(UInt8(ascii: "0")); put(UInt8(ascii: "-"))
+            hex(words.0); hex(words.1)
+            put(UInt8(ascii: "-"))
+            hex(words.2)
+            put(UInt8(ascii: "-")); put(UInt8(ascii: "0")); put(UInt8(ascii: "0"))
+            return index
+        }
     }
 }
 

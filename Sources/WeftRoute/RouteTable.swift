@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Weft — an ambient service-mesh data plane.
 
+import WeftModel
+
 /// The HTTPRoutes attached to one Service port, compiled, and the selection of a rule and a backend for
 /// each request with Gateway API's semantics.
 ///
@@ -154,9 +156,9 @@ public struct RouteTable: Sendable {
         )
     }
 
-    /// Selects the route, rule and backend for `request`, drawing from the system generator.
+    /// Selects the route, rule and backend for `request`, drawing from the kernel's randomness (`BufferedRandom`).
     public func match(_ request: RouteRequest) -> RouteSelection? {
-        var generator = SystemRandomNumberGenerator()
+        var generator = BufferedRandom()
         return match(request, using: &generator)
     }
 

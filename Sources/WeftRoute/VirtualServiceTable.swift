@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Weft — an ambient service-mesh data plane.
 
+import WeftModel
+
 /// One VirtualService compiled for the waypoint, and the selection of a rule and a destination for each
 /// request with Istio's semantics.
 ///
@@ -73,9 +75,9 @@ public struct VirtualServiceTable: Sendable {
         return nil
     }
 
-    /// Selects the rule and destination for `request`, drawing from the system generator.
+    /// Selects the rule and destination for `request`, drawing from the kernel's randomness (`BufferedRandom`).
     public func match(_ request: RouteRequest) -> VirtualServiceSelection? {
-        var generator = SystemRandomNumberGenerator()
+        var generator = BufferedRandom()
         return match(request, using: &generator)
     }
 

@@ -49,7 +49,7 @@ public struct RequestRecord: Sendable {
 
     /// A random UUID (version 4), as Envoy generates for `x-request-id`.
     static func newRequestID() -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = BufferedRandom()
         let high = generator.next() & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000
         let low = generator.next() & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
         let digits: StaticString = "0123456789abcdef"

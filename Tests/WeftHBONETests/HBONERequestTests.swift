@@ -56,6 +56,10 @@ struct HBONERequestTests {
         let value = HBONEHeaders.traceparent()
         #expect(value.count == 55)
         #expect(value.hasPrefix("00-"))
+        #expect(value.hasSuffix("-00"))
+        let fields = value.split(separator: "-")
+        #expect(fields.map(\.count) == [2, 32, 16, 2])
+        #expect(fields[1].allSatisfy { "0123456789abcdef".contains($0) } && fields[2].allSatisfy { "0123456789abcdef".contains($0) })
         #expect(value != HBONEHeaders.traceparent())
     }
 }
