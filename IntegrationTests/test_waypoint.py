@@ -372,6 +372,28 @@ def test_slowloris_is_closed_and_others_are_served(mesh: WaypointMesh):
     still_serving(mesh)
 
 
+def test_keep_alive_idle_past_the_header_timeout_is_closed_and_a_busy_one_is_not(mesh: WaypointMesh):
+    # --header-timeout 2s: the deadline is one timer per connection that re-checks when it fires, so a connection
+    # sending a request every 0.5 s for 5 s (past two timeouts) must stay open, and once idle it must be closed.
+    c = mesh.connect()
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 5:
+            r = c.request("/v2/busy")
+            assert r.status == 200, r
+            time.sleep(0.5)
+        idle_from = time.monotonic()
+        c.sock.settimeout(10)
+        try:
+            closed = c.sock.recv(1) == b""
+        except ConnectionResetError:
+            closed = True
+        idle = time.monotonic() - idle_from
+        assert closed and 1.0 < idle < 6, (closed, idle)
+    finally:
+        c.close()
+
+
 def test_retries_turn_a_backend_that_fails_twice_into_a_200(mesh: WaypointMesh):
     c = mesh.connect()
     try:

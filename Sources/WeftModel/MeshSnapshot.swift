@@ -28,6 +28,10 @@ public struct MeshSnapshot: Sendable {
     public let servicesByVIP: [IPAddress: MeshService]
     private let endpointIndex: EndpointIndex
 
+    /// The same object for every copy of one snapshot and a different one for each snapshot built: a key for
+    /// memos derived from a snapshot (compare with `===`; holding it keeps the identity from being reused).
+    public var identity: AnyObject { endpointIndex }
+
     public init(
         trustDomain: String = "cluster.local",
         namespaces: [MeshNamespace] = [],

@@ -59,6 +59,8 @@ final class HTTPProxyHandler: ChannelInboundHandler {
     private var plan: RequestPlan?
     private var responded = false
     private var headerDeadline: Scheduled<Void>?
+    /// Since when the connection waits for a request head (`nil`: a request is in progress).
+    private var waitingSince: NIODeadline?
     private var currentContext: ChannelHandlerContext?
     private var attemptTimeout: Scheduled<Void>?
     private var sentUpstream: ContinuousClock.Instant?
@@ -110,15 +112,31 @@ final class HTTPProxyHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         headerDeadline?.cancel()
+        headerDeadline = nil
         currentContext = nil
     }
 
-    /// Closes the connection unless a request head arrives in time.
+    /// Closes the connection unless a request head arrives in time. One timer per connection, not per request:
+    /// when it fires it looks at when the wait began, and sleeps again for the rest if a request came meanwhile.
     private func armHeaderDeadline(context: ChannelHandlerContext) {
-        headerDeadline?.cancel()
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        headerDeadline = context.eventLoop.scheduleTask(in: environment.headerTimeout) {
-            loopBound.value.close(promise: nil)
+        let now = NIODeadline.now()
+        waitingSince = now
+        guard headerDeadline == nil else { return }
+        scheduleHeaderCheck(at: now + environment.headerTimeout, context: context)
+    }
+
+    private func scheduleHeaderCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        headerDeadline = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.headerDeadline = nil
+            guard let since = handler.waitingSince else { return }  // a request is in progress: re-armed at its end
+            let due = since + handler.environment.headerTimeout
+            if NIODeadline.now() >= due {
+                context.close(promise: nil)
+            } else {
+                handler.scheduleHeaderCheck(at: due, context: context)
+            }
         }
     }
 
@@ -127,7 +145,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         defer { reading = false }
         switch unwrapInboundIn(data) {
         case .head(let head):
-            headerDeadline?.cancel()
+            waitingSince = nil
             begin(head: head, context: context)
         case .body(let body):
             record.requestBytes += body.readableBytes
@@ -167,7 +185,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         triedEndpoints = []
         replay = nil
         backend = nil
-        record = RequestRecord(method: "\(head.method)", path: head.uri, authority: head.headers["host"].first ?? "")
+        record = RequestRecord(method: head.method.rawValue, path: head.uri, authority: head.headers["host"].first ?? "")
         record.protocolName = head.version.major == 2 ? "HTTP/2" : "HTTP/1.1"
         keepAlive = head.isKeepAlive
         record.userAgent = head.headers.first(name: "user-agent")
@@ -197,7 +215,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             method: record.method, path: target.requestTarget, authority: record.authority,
             headers: head.headers.map { HTTPHeaderField($0.name, $0.value) }
         )
-        var generator = SystemRandomNumberGenerator()
+        var generator = BufferedRandom()
         let plan = RequestPlanner(state: waypoint, service: environment.service, port: environment.port)
             .plan(request, using: &generator)
         self.plan = plan
@@ -392,7 +410,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         record.retries = retryCount
         state = .connecting(head: kept.head, pending: kept.parts, ended: true)
         // Envoy: fully jittered exponential back-off from the policy's base (25 ms), at most ten times the base.
-        var generator = SystemRandomNumberGenerator()
+        var generator = BufferedRandom()
         let wait = Self.timeAmount(
             RetryBackoff.delay(forRetry: retryCount, base: plan?.retry?.backoff ?? .milliseconds(25), using: &generator)
         )
@@ -430,7 +448,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
             destinationNamespace: service.namespace, destinationLabels: service.labels, destinationName: service.uid
         )
         return RequestFacts(
-            connection: connection, service: .init(service), method: "\(head.method)",
+            connection: connection, service: .init(service), method: head.method.rawValue,
             authority: head.headers["host"].first ?? "", path: path,
             headers: head.headers.map { (name: $0.name, value: $0.value) }
         )
@@ -753,6 +771,7 @@ final class HTTPProxyHandler: ChannelInboundHandler {
         timeout?.cancel()
         attemptTimeout?.cancel()
         headerDeadline?.cancel()
+        headerDeadline = nil
         if case .discarding = state, responded {
             // Answered locally before the request was read to its end (an HTTP/2 stream closes with the answer):
             // the request is still logged and counted.

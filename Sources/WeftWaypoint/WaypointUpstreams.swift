@@ -62,6 +62,8 @@ public final class WaypointUpstreams: Sendable {
         var refused: [String: NIODeadline] = [:]
         /// Idle keep-alive streams per endpoint and event loop.
         var idle: [IdleKey: [any Channel]] = [:]
+        /// The cluster's endpoints as of one snapshot (see ``Resolved``).
+        var resolved: Resolved?
 
         init(_ cluster: UpstreamCluster, endpoints: [String]) {
             settings = cluster.settings
@@ -77,6 +79,34 @@ public final class WaypointUpstreams: Sendable {
             outliers.update(settings: cluster.settings.outlierDetection, endpoints: endpoints)
             breaker.update(settings: cluster.settings.connectionPool)
             settings = cluster.settings
+        }
+    }
+
+    /// A cluster's endpoints resolved from one snapshot, kept until the snapshot changes: every request used to
+    /// select and format them again.
+    struct Resolved {
+        var snapshot: AnyObject
+        var subsetLabels: [String: String]
+        /// `ip:port` of each endpoint, in the snapshot's order.
+        var endpoints: [String]
+        var targets: [String: (Workload, HostPort)]
+
+        init(cluster: UpstreamCluster, snapshot: MeshSnapshot, servicePort: ServicePort) {
+            self.snapshot = snapshot.identity
+            self.subsetLabels = cluster.subsetLabels
+            var targets: [String: (Workload, HostPort)] = [:]
+            var endpoints: [String] = []
+            for workload in cluster.endpoints(in: snapshot) {
+                guard let ip = workload.addresses.first, let port = WaypointUpstreams.targetPort(servicePort, on: workload) else {
+                    continue
+                }
+                let target = HostPort(ip: ip, port: port)
+                let key = "\(target)"
+                if targets[key] == nil { endpoints.append(key) }
+                targets[key] = (workload, target)
+            }
+            self.endpoints = endpoints
+            self.targets = targets
         }
     }
 
@@ -199,15 +229,17 @@ public final class WaypointUpstreams: Sendable {
         guard let servicePort = service.port(cluster.port) else {
             return eventLoop.makeFailedFuture(Failure(flag: "NR", description: "\(service.hostname) has no port \(cluster.port)"))
         }
-        var targets: [String: (Workload, HostPort)] = [:]
-        var endpoints: [String] = []
-        for workload in cluster.endpoints(in: snapshot) {
-            guard let ip = workload.addresses.first, let port = Self.targetPort(servicePort, on: workload) else { continue }
-            let target = HostPort(ip: ip, port: port)
-            let key = "\(target)"
-            if targets[key] == nil { endpoints.append(key) }
-            targets[key] = (workload, target)
+        let resolved = clusters.withLockedValue { clusters in
+            let state = Self.state(cluster, in: &clusters)
+            if let cached = state.resolved, cached.snapshot === snapshot.identity, cached.subsetLabels == cluster.subsetLabels {
+                return cached
+            }
+            let fresh = Resolved(cluster: cluster, snapshot: snapshot, servicePort: servicePort)
+            state.resolved = fresh
+            return fresh
         }
+        let endpoints = resolved.endpoints
+        let targets = resolved.targets
         guard !endpoints.isEmpty else {
             return eventLoop.makeFailedFuture(Failure(flag: "UH", description: "no healthy upstream: no endpoint for \(cluster.name)"))
         }
@@ -225,7 +257,7 @@ public final class WaypointUpstreams: Sendable {
             let panic = outliers.ignoresEjections(endpointCount: endpoints.count, now: clock)
             let healthy = { (i: Int) in panic || !outliers.isEjected(endpoints[i], now: clock) }
             let fresh = { (i: Int) in (refused[endpoints[i]] ?? now) <= now }
-            var generator = SystemRandomNumberGenerator()
+            var generator = BufferedRandom()
             // A retry avoids the endpoints already tried when another is available (Istio's default
             // `retryIgnorePreviousHosts`), except under consistent hashing, where Istio does not set it either.
             let avoid = cluster.settings.loadBalancer?.consistentHash == nil ? avoiding : []
@@ -242,8 +274,6 @@ public final class WaypointUpstreams: Sendable {
                 return .failure(Failure(flag: "UH", description: "no healthy upstream: every endpoint of \(cluster.name) is ejected"))
             }
             let endpoint = endpoints[index]
-            // The others, healthy first, for when the chosen one refuses.
-            let rest = endpoints.indices.filter { $0 != index }.sorted { healthy($0) && !healthy($1) }.map { endpoints[$0] }
             var grant: Grant? = .open
             if reuse {
                 let idleKey = IdleKey(endpoint: endpoint, loop: loop)
@@ -271,6 +301,9 @@ public final class WaypointUpstreams: Sendable {
                 }
             }
             if tracked { state.balancer.requestStarted(index) }
+            if case .reuse = grant { return .success((endpoint, [], grant)) }
+            // The others, healthy first, for when the chosen one refuses (not needed for a kept-alive stream).
+            let rest = endpoints.indices.filter { $0 != index }.sorted { healthy($0) && !healthy($1) }.map { endpoints[$0] }
             return .success((endpoint, rest, grant))
         }
         let endpoint: String
